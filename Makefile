@@ -1,0 +1,68 @@
+# Two commands do all the set-up on a fresh machine:
+#   make up    deploy the stack to local container "droplets"
+#   make test  lint, unit tests and every Molecule scenario
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+INVENTORY ?= inventory/local
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+# The systemd image the containers boot; point it at your own Debian/Ubuntu
+# systemd image if you have one.
+export DJANGO_STACK_IMAGE ?= django-stack/debian12-systemd:latest
+# A CA bundle the hosts must trust on top of their own (TLS-inspecting proxy).
+export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDLE))
+
+.PHONY: help up down test lint unit molecule image docker venv secrets clean
+
+help:
+	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
+	@echo "make down      remove the local droplets and their network"
+	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='base stack' for some)"
+	@echo "make lint | unit | molecule | image"
+
+$(BIN)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed ($(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+docker:
+	@scripts/check-docker.sh
+
+image: docker
+	@if [ "$$(id -u)" = 0 ]; then scripts/build-test-image.sh; else sudo -E scripts/build-test-image.sh; fi
+
+secrets: venv
+	@$(BIN)/python scripts/local_secrets.py $(INVENTORY)
+
+up: venv image secrets
+	ansible-playbook -i $(INVENTORY) playbooks/local_droplets.yml
+	ansible-playbook -i $(INVENTORY) playbooks/site.yml
+	ansible-playbook -i $(INVENTORY) playbooks/local_summary.yml
+
+down: venv
+	ansible-playbook -i $(INVENTORY) playbooks/local_droplets.yml -e local_droplets_state=absent
+
+lint: venv
+	yamllint -s .
+	ansible-lint --offline
+	ruff check .
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+molecule: venv image
+	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
+
+test: lint unit molecule
+
+clean: down
+	rm -rf .cache
