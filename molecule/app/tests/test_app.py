@@ -1,0 +1,59 @@
+"""django_app + gunicorn on one host."""
+
+import json
+
+
+def curl(host, path, server="localhost"):
+    return host.run(
+        f"curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {server}' --unix-socket /run/gunicorn.sock http://localhost{path}"
+    )
+
+
+def test_socket_first_then_service(host):
+    assert host.service("gunicorn.socket").is_running
+    assert not host.service("gunicorn.service").is_running
+
+
+def test_healthz_checks_the_database(host):
+    assert curl(host, "/healthz").stdout == "200"
+    body = json.loads(host.file("/tmp/body").content_string)
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert host.service("gunicorn.service").is_running
+
+
+def test_workers_as_configured(host):
+    pid = host.check_output("systemctl show -p MainPID --value gunicorn.service")
+    assert len(host.check_output(f"ps -o pid= --ppid {pid}").split()) == 2
+
+
+def test_generated_settings(host):
+    settings = host.file("/etc/polls/django_stack_settings.py")
+    assert (settings.user, settings.group, settings.mode) == ("root", "polls", 0o640)
+    text = settings.content_string
+    assert "ALLOWED_HOSTS = ['app.test', 'localhost']" in text
+    assert '"CONN_MAX_AGE": 60,' in text
+    assert '"CONN_HEALTH_CHECKS": True,' in text
+    assert "POLLS_PAGE_SIZE = 5" in text
+    assert "app-single-db-pw" not in text
+
+
+def test_settings_seen_by_django(host):
+    out = host.check_output(
+        "polls-manage shell -c "
+        "\"from django.conf import settings as s; print(s.DEBUG, s.CONN_MAX_AGE if hasattr(s, 'CONN_MAX_AGE') else '',"
+        " s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['OPTIONS']['sslmode'], s.POLLS_PAGE_SIZE)\""
+    )
+    assert out.split()[-4:] == ["False", "60", "require", "5"]
+
+
+def test_code_owned_by_the_app_user(host):
+    code = host.file("/srv/polls/app")
+    assert (code.user, code.group, code.mode) == ("polls", "polls", 0o750)
+    assert host.user("polls").shell == "/usr/sbin/nologin"
+    assert host.file("/srv/polls/app/manage.py").user == "polls"
+
+
+def test_static_files_collected(host):
+    css = host.file("/srv/polls/static/admin/css/base.css")
+    assert css.exists and css.user == "polls"
+    assert host.file("/srv/polls/static/polls/style.css").exists
