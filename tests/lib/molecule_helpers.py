@@ -1,0 +1,94 @@
+"""Helpers shared by the Testinfra tests of the Molecule scenarios."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import testinfra
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def inventory() -> str:
+    return os.environ["MOLECULE_INVENTORY_FILE"]
+
+
+def get_host(name: str):
+    """A Testinfra host for one Molecule instance, over the Ansible connection."""
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory()}")
+
+
+def run_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run a project playbook against the scenario's hosts; output is captured."""
+    env = dict(os.environ)
+    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    if ephemeral and Path(ephemeral, "ansible.cfg").exists():
+        env["ANSIBLE_CONFIG"] = str(Path(ephemeral, "ansible.cfg"))
+    env.setdefault("ANSIBLE_NOCOLOR", "1")
+    cmd = ["ansible-playbook", "-i", inventory(), str(ROOT / playbook), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, check=False)
+
+
+class UnixClient:
+    """HTTP from inside a host with curl (keeps cookies between requests).
+
+    By default requests go straight to gunicorn's unix socket, with the
+    X-Forwarded-Proto header nginx would add. With ``https=`` set to a CA file,
+    they go through nginx on the host itself over verified HTTPS instead.
+    """
+
+    def __init__(
+        self,
+        host,
+        socket: str = "/run/gunicorn.sock",
+        jar: str = "/tmp/test-cookies.txt",
+        user: str = "",
+        https: str = "",
+        forwarded_proto: str = "https",
+        server: str = "localhost",
+    ):
+        self.server = server
+        self.host = host
+        self.socket = socket
+        self.jar = jar
+        self.prefix = f"runuser -u {user} -- " if user else ""
+        self.https = https
+        self.forwarded_proto = forwarded_proto
+        host.run(f"rm -f {jar} {jar}.body {jar}.headers")
+
+    def request(self, path: str, data: dict | None = None, headers: dict | None = None, server: str = ""):
+        server = server or self.server
+        body_file, head_file = f"{self.jar}.body", f"{self.jar}.headers"
+        parts = ["curl", "-sS", "-o", body_file, "-D", head_file, "-w", "%{http_code}"]
+        parts += ["-b", self.jar, "-c", self.jar]
+        headers = dict(headers or {})
+        if self.https:
+            parts += ["--cacert", self.https, "--resolve", f"{server}:443:127.0.0.1"]
+            url = f"https://{server}{path}"
+            if data is not None:
+                headers.setdefault("Referer", f"https://{server}{path}")
+        else:
+            parts += ["--unix-socket", self.socket]
+            url = f"http://{server}{path}"
+            if self.forwarded_proto:
+                headers.setdefault("X-Forwarded-Proto", self.forwarded_proto)
+        for key, value in headers.items():
+            parts += ["-H", f"{key}: {value}"]
+        for key, value in (data or {}).items():
+            parts += ["--data-urlencode", f"{key}={value}"]
+        parts.append(url)
+        result = self.host.run(self.prefix + " ".join(shlex.quote(p) for p in parts))
+        status = int(result.stdout.strip() or 0)
+        body = self.host.file(body_file).content_string if status else ""
+        head = self.host.file(head_file).content_string if status else ""
+        return status, head, body
+
+    @staticmethod
+    def csrf_token(body: str) -> str:
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        assert match, "no CSRF token in the form"
+        return match.group(1)
