@@ -57,3 +57,15 @@ def test_static_files_collected(host):
     css = host.file("/srv/polls/static/admin/css/base.css")
     assert css.exists and css.user == "polls"
     assert host.file("/srv/polls/static/polls/style.css").exists
+
+
+def test_git_source_is_checked_out_at_the_tag():
+    import os
+
+    import testinfra
+
+    git_host = testinfra.get_host(f"ansible://app-git?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+    assert git_host.check_output("runuser -u polls -- git -C /srv/polls/app describe --tags") == "v1"
+    assert git_host.file("/srv/polls/app/.git").user == "polls"
+    assert curl(git_host, "/healthz").stdout == "200"
+    assert curl(git_host, "/polls/").stdout == "200"

@@ -1,0 +1,141 @@
+"""The generated Django settings: valid Python, the right values, no secrets."""
+
+import ast
+import importlib.util
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE = ROOT / "roles" / "django_app"
+SPEC = importlib.util.spec_from_file_location("python_literal", ROLE / "filter_plugins" / "python_literal.py")
+plugin = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(plugin)
+
+
+def render(**overrides) -> str:
+    # Renders Python source, not HTML: no autoescape, as in Ansible.
+    env = jinja2.Environment(  # noqa: S701
+        loader=jinja2.FileSystemLoader(str(ROLE / "templates")), undefined=jinja2.StrictUndefined
+    )
+    env.filters.update(
+        python_literal=plugin.python_literal,
+        comment=lambda text: "#\n# " + text + "\n#",
+        bool=lambda value: value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on"),
+        regex_replace=lambda value, pattern, replacement: re.sub(pattern, replacement, value),
+        unique=lambda items: list(dict.fromkeys(items)),
+    )
+    variables = {
+        "ansible_managed": "Managed by Ansible",
+        "django_app_name": "polls",
+        "django_app_env_file": "/etc/polls/polls.env",
+        "django_app_settings_module": "mysite.settings",
+        "django_app_deploy_settings_module": "django_stack_settings",
+        "django_app_debug": False,
+        "django_app_allowed_hosts": ["polls.example.com", ".example.org", "localhost"],
+        "django_app_time_zone": "UTC",
+        "django_app_db_host": "10.0.0.3",
+        "django_app_db_port": "5432",
+        "django_app_db_name": "polls",
+        "django_app_db_user": "polls",
+        "django_app_db_conn_max_age": 0,
+        "django_app_db_conn_health_checks": False,
+        "django_app_db_options": {"sslmode": "require"},
+        "django_app_static_root": "/srv/polls/static",
+        "django_app_static_url": "/static/",
+        "django_app_version": "1",
+        "django_app_https": False,
+        "django_app_hsts_seconds": 31536000,
+        "django_app_hsts_include_subdomains": True,
+        "django_app_hsts_preload": False,
+        "django_app_ssl_redirect_exempt": ["^healthz$"],
+        "django_app_csrf_trusted_origins": [],
+        "django_app_extra_settings": {},
+    }
+    variables.update(overrides)
+    return env.get_template("django_stack_settings.py.j2").render(**variables)
+
+
+def assignments(source: str) -> dict:
+    tree = ast.parse(source)
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                values[node.targets[0].id] = ast.unparse(node.value)
+    return values
+
+
+def test_defaults_render_valid_python_with_debug_off():
+    values = assignments(render())
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["polls.example.com", ".example.org", "localhost"]
+    assert values["SECRET_KEY"] == "os.environ['DJANGO_SECRET_KEY']"
+    assert values["STATIC_ROOT"] == "/srv/polls/static"
+    assert "SECURE_SSL_REDIRECT" not in values
+
+
+def test_database_settings_take_types_from_variables():
+    source = render(django_app_db_conn_max_age=60, django_app_db_conn_health_checks="true")
+    database = ast.unparse(next(n.value for n in ast.parse(source).body if getattr(n, "targets", [None])[0] and
+                                getattr(n.targets[0], "id", "") == "DATABASES"))
+    assert "'PORT': 5432" in database
+    assert "'CONN_MAX_AGE': 60" in database
+    assert "'CONN_HEALTH_CHECKS': True" in database
+    assert "os.environ['DJANGO_DB_PASSWORD']" in database
+
+
+def test_https_settings_for_check_deploy():
+    values = assignments(render(django_app_https=True))
+    assert values["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://polls.example.com", "https://*.example.org"]
+    assert values["SECURE_HSTS_SECONDS"] == 31536000
+    assert values["SECURE_REDIRECT_EXEMPT"] == ["^healthz$"]
+    assert values["SILENCED_SYSTEM_CHECKS"] == ["security.W021"]
+
+
+def test_extra_csrf_origins_are_added_once():
+    values = assignments(
+        render(django_app_https=True, django_app_csrf_trusted_origins=["https://polls.localhost:8443", "https://polls.example.com"])
+    )
+    assert values["CSRF_TRUSTED_ORIGINS"] == [
+        "https://polls.example.com",
+        "https://*.example.org",
+        "https://polls.localhost:8443",
+    ]
+
+
+def test_preload_on_silences_nothing():
+    values = assignments(render(django_app_https=True, django_app_hsts_preload=True))
+    assert values["SECURE_HSTS_PRELOAD"] is True
+    assert "SILENCED_SYSTEM_CHECKS" not in values
+
+
+@pytest.mark.parametrize("hostile", ["x'; import os; os.system('id') #", '"""', "\\", "line\nbreak"])
+def test_hostile_values_stay_inside_their_literals(hostile):
+    values = assignments(render(django_app_allowed_hosts=[hostile], django_app_extra_settings={"NOTE": hostile}))
+    assert values["ALLOWED_HOSTS"] == [hostile]
+    assert values["NOTE"] == hostile
+
+
+def test_env_file_loader_in_the_settings_parses_quotes(tmp_path, monkeypatch):
+    env_file = tmp_path / "app.env"
+    env_file.write_text("# comment\nDJANGO_SECRET_KEY='a=b c'\nDJANGO_DB_PASSWORD=\"pw\"\nBROKEN\n")
+    source = render(django_app_env_file=str(env_file))
+    loader = source.split("\n_load_env_file(")[0] + "\n"
+    namespace: dict = {}
+    for key in ("DJANGO_SECRET_KEY", "DJANGO_DB_PASSWORD"):
+        monkeypatch.delenv(key, raising=False)
+    exec(compile(loader, "settings", "exec"), namespace)  # noqa: S102 - our own template's helper
+    namespace["_load_env_file"](str(env_file))
+    import os
+
+    assert os.environ["DJANGO_SECRET_KEY"] == "a=b c"
+    assert os.environ["DJANGO_DB_PASSWORD"] == "pw"
