@@ -47,7 +47,7 @@ def test_ansi_colours_are_ignored():
 def test_missing_recap_is_an_error():
     import pytest
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no PLAY RECAP"):
         parse_recap("no recap here")
 
 

@@ -1,0 +1,67 @@
+"""SECRET_KEY and the other secrets: one key everywhere, stored privately, never shown."""
+
+import re
+
+import pytest
+
+from tests.lib.molecule_helpers import run_playbook
+
+SECRETS = ["stack-db-pw-Zq7uv3Lr", "stack-admin-pw-Hn4c8Wxe", "stack-admin-login-Pk2m9Tfy"]
+ENV_FILE = "/etc/polls/polls.env"
+
+
+def secret_key(host) -> str:
+    content = host.file(ENV_FILE).content_string
+    match = re.search(r"^DJANGO_SECRET_KEY='([^']+)'$", content, re.MULTILINE)
+    assert match
+    return match.group(1)
+
+
+def test_secrets_file_is_private(app1, app2):
+    for host in (app1, app2):
+        f = host.file(ENV_FILE)
+        assert (f.user, f.group, f.mode) == ("root", "polls", 0o640)
+        assert host.file("/etc/polls").mode == 0o750
+
+
+def test_secret_key_is_long_random_and_shared(app1, app2):
+    key = secret_key(app1)
+    assert len(key) >= 50
+    assert len(set(key)) > 20
+    assert secret_key(app2) == key
+
+
+def test_settings_hold_no_secret(app1):
+    settings = app1.file("/etc/polls/django_stack_settings.py").content_string
+    assert secret_key(app1) not in settings
+    for secret in SECRETS:
+        assert secret not in settings
+    assert "DEBUG = False" in settings
+    assert "ALLOWED_HOSTS = ['polls.test', 'localhost']" in settings
+
+
+def test_no_secret_in_unit_files_or_process_list(app1):
+    app1.run("curl -s -o /dev/null --unix-socket /run/gunicorn.sock http://localhost/polls/")
+    units = app1.check_output("systemctl cat gunicorn.service gunicorn.socket")
+    processes = app1.check_output("ps -eo args")
+    for text in (units, processes):
+        assert secret_key(app1) not in text
+        for secret in SECRETS:
+            assert secret not in text
+
+
+@pytest.fixture(scope="module")
+def rerun(app1):
+    before = secret_key(app1)
+    result = run_playbook("--tags", "django_app")
+    return before, result
+
+
+def test_a_rerun_keeps_the_key_and_shows_no_secret(app1, app2, rerun):
+    before, result = rerun
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert secret_key(app1) == before
+    assert secret_key(app2) == before
+    for secret in [*SECRETS, before]:
+        assert secret not in result.stdout
+        assert secret not in result.stderr

@@ -1,0 +1,26 @@
+"""Bad input fails before any change, with a message naming the variable."""
+
+import json
+
+import pytest
+
+from tests.lib.molecule_helpers import run_playbook
+from tests.lib.recap import parse_recap
+
+CASES = [
+    ({"django_app_allowed_hosts": []}, "django_app_allowed_hosts"),
+    ({"vault_django_secret_key": "too-short-key"}, "django_app_secret_key"),
+    # The database setup is validated first, so it is the one that names it.
+    ({"stack_db_password": ""}, "app_database_password"),
+]
+
+
+@pytest.mark.parametrize(("extra", "variable"), CASES, ids=[c[1] for c in CASES])
+def test_bad_input_fails_before_any_change(extra, variable):
+    result = run_playbook("-e", json.dumps(extra))
+    assert result.returncode != 0
+    # ansible-core prints task errors on stderr.
+    assert variable in result.stdout + result.stderr
+    recap = parse_recap(result.stdout)
+    assert recap, "no host ran"
+    assert all(r.changed == 0 for r in recap.values()), recap

@@ -1,0 +1,31 @@
+import importlib.util
+import stat
+from pathlib import Path
+
+import yaml
+
+SPEC = importlib.util.spec_from_file_location(
+    "local_secrets", Path(__file__).resolve().parents[2] / "scripts" / "local_secrets.py"
+)
+local_secrets = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(local_secrets)
+
+
+def test_secrets_are_written_once_and_private(tmp_path):
+    inventory = tmp_path / "inv"
+    inventory.mkdir()
+    assert local_secrets.main([str(inventory)]) == 0
+    target = inventory / "group_vars" / "all" / "secrets.yml"
+    first = yaml.safe_load(target.read_text())
+    assert set(first) == set(local_secrets.NAMES)
+    assert all(len(value) >= 24 for value in first.values())
+    assert len(set(first.values())) == len(first)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    # A second run keeps the same secrets.
+    assert local_secrets.main([str(inventory)]) == 0
+    assert yaml.safe_load(target.read_text()) == first
+
+
+def test_not_a_directory_writes_nothing(tmp_path):
+    assert local_secrets.main([str(tmp_path / "missing")]) == 0
+    assert not (tmp_path / "missing").exists()

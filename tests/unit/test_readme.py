@@ -1,0 +1,62 @@
+"""README.md documents every role and every variable."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = importlib.util.spec_from_file_location("role_docs", ROOT / "scripts" / "role_docs.py")
+role_docs = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(role_docs)
+README = (ROOT / "README.md").read_text()
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "defaults" / "main.yml").exists())
+
+
+def test_every_role_has_a_variable_table():
+    documented = set(re.findall(r"<!-- vars:([a-z_]+) -->", README))
+    assert documented == set(ROLES)
+
+
+def test_tables_are_up_to_date():
+    for path in role_docs.documents():
+        text = path.read_text()
+        assert role_docs.render(text) == text, f"{path}: run scripts/role_docs.py"
+
+
+def test_every_role_has_its_own_readme_with_its_table():
+    for role in ROLES:
+        text = (ROOT / "roles" / role / "README.md").read_text()
+        assert f"<!-- vars:{role} -->" in text
+
+
+def test_every_default_is_documented_in_the_spec():
+    for role in ROLES:
+        defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()) or {}
+        for name in defaults:
+            assert name.startswith(role + "_"), f"{role}: {name} lacks the role prefix"
+            assert f"`{name}`" in README
+
+
+def commented(lines: list[str], index: int) -> bool:
+    """A variable is commented when a comment sits right above it, or above a
+    run of one-line variables that it belongs to."""
+    for line in reversed(lines[:index]):
+        if line.startswith("#"):
+            return True
+        if not re.match(r"^[a-z_]+: \S", line):
+            return False
+    return False
+
+
+def test_every_default_has_a_comment():
+    for role in ROLES:
+        lines = (ROOT / "roles" / role / "defaults" / "main.yml").read_text().splitlines()
+        for index, line in enumerate(lines):
+            if re.match(r"^[a-z_]+:", line):
+                assert commented(lines, index), f"{role}: {line.split(':')[0]} has no comment"
+
+
+def test_two_commands_are_documented():
+    assert "make up" in README and "make test" in README
