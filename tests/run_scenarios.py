@@ -83,8 +83,9 @@ def leaked(scenario: str, output: str) -> list[str]:
 
 def check_mode_clean(scenario: str) -> tuple[bool, str]:
     proc = molecule("converge", scenario, "--", "--check", "--diff")
-    if leaked(scenario, proc.stdout):
-        return False, f"secrets shown in the --check --diff output: {leaked(scenario, proc.stdout)}"
+    shown = leaked(scenario, proc.stdout)
+    if shown:
+        return False, f"secrets shown in the --check --diff output: {shown}"
     if proc.returncode != 0:
         return False, "the --check run failed"
     hosts = changed_hosts(proc.stdout)
@@ -98,8 +99,9 @@ def run_scenario(scenario: str) -> tuple[bool, str]:
     molecule("destroy", scenario)
     for action in ("create", "prepare", "converge", "idempotence"):
         proc = molecule(action, scenario)
-        if leaked(scenario, proc.stdout):
-            return False, f"secrets shown in the {action} output: {leaked(scenario, proc.stdout)}"
+        shown = leaked(scenario, proc.stdout)
+        if shown:
+            return False, f"secrets shown in the {action} output: {shown}"
         if proc.returncode != 0:
             return False, f"{action} failed"
     ok, why = check_mode_clean(scenario)

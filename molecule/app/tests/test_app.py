@@ -1,12 +1,12 @@
 """django_app + gunicorn on one host."""
 
 import json
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-def curl(host, path, server="localhost"):
-    return host.run(
-        f"curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {server}' --unix-socket /run/gunicorn.sock http://localhost{path}"
-    )
+from tests.lib.molecule_helpers import UnixClient, get_host  # noqa: E402
 
 
 def test_socket_first_then_service(host):
@@ -15,8 +15,9 @@ def test_socket_first_then_service(host):
 
 
 def test_healthz_checks_the_database(host):
-    assert curl(host, "/healthz").stdout == "200"
-    body = json.loads(host.file("/tmp/body").content_string)
+    status, _, text = UnixClient(host).request("/healthz")
+    assert status == 200
+    body = json.loads(text)
     assert body["status"] == "ok" and body["database"] == "ok"
     assert host.service("gunicorn.service").is_running
 
@@ -60,12 +61,8 @@ def test_static_files_collected(host):
 
 
 def test_git_source_is_checked_out_at_the_tag():
-    import os
-
-    import testinfra
-
-    git_host = testinfra.get_host(f"ansible://app-git?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+    git_host = get_host("app-git")
     assert git_host.check_output("runuser -u polls -- git -C /srv/polls/app describe --tags") == "v1"
     assert git_host.file("/srv/polls/app/.git").user == "polls"
-    assert curl(git_host, "/healthz").stdout == "200"
-    assert curl(git_host, "/polls/").stdout == "200"
+    assert UnixClient(git_host).request("/healthz")[0] == 200
+    assert UnixClient(git_host).request("/polls/")[0] == 200
