@@ -19,7 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-BLOCK = re.compile(r"(<!-- vars:(?P<role>[a-z_]+) -->\n)(?P<body>.*?)(<!-- /vars:(?P=role) -->)", re.DOTALL)
+BLOCK = re.compile(r"(<!-- vars:(?P<role>[a-z0-9_]+) -->\n)(?P<body>.*?)(<!-- /vars:(?P=role) -->)", re.DOTALL)
 
 
 def _cell(text: str) -> str:

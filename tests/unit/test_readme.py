@@ -15,7 +15,7 @@ ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "defaults" / "
 
 
 def test_every_role_has_a_variable_table():
-    documented = set(re.findall(r"<!-- vars:([a-z_]+) -->", README))
+    documented = set(re.findall(r"<!-- vars:([a-z0-9_]+) -->", README))
     assert documented == set(ROLES)
 
 
@@ -45,7 +45,7 @@ def commented(lines: list[str], index: int) -> bool:
     for line in reversed(lines[:index]):
         if line.startswith("#"):
             return True
-        if not re.match(r"^[a-z_]+: \S", line):
+        if not re.match(r"^[a-z0-9_]+: \S", line):
             return False
     return False
 
@@ -54,7 +54,7 @@ def test_every_default_has_a_comment():
     for role in ROLES:
         lines = (ROOT / "roles" / role / "defaults" / "main.yml").read_text().splitlines()
         for index, line in enumerate(lines):
-            if re.match(r"^[a-z_]+:", line):
+            if re.match(r"^[a-z0-9_]+:", line):
                 assert commented(lines, index), f"{role}: {line.split(':')[0]} has no comment"
 
 

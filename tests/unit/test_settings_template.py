@@ -53,6 +53,7 @@ def render(**overrides) -> str:
         "django_app_ssl_redirect_exempt": ["^healthz$"],
         "django_app_csrf_trusted_origins": [],
         "django_app_extra_settings": {},
+        "django_app_static_storage": {},
     }
     variables.update(overrides)
     return env.get_template("django_stack_settings.py.j2").render(**variables)
@@ -139,3 +140,45 @@ def test_env_file_loader_in_the_settings_parses_quotes(tmp_path, monkeypatch):
 
     assert os.environ["DJANGO_SECRET_KEY"] == "a=b c"
     assert os.environ["DJANGO_DB_PASSWORD"] == "pw"
+
+
+def _exec(source: str) -> dict:
+    namespace: dict = {}
+    code = source.split("from mysite.settings import *", 1)[1].split("SECRET_KEY =", 1)[1]
+    exec(compile("SECRET_KEY =" + code, "settings", "exec"), {"os": __import__("os")} | {"__name__": "x"}, namespace)  # noqa: S102
+    return namespace
+
+
+S3_STORAGE = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": "polls-static",
+        "endpoint_url": "https://nyc3.digitaloceanspaces.com",
+        "location": "static",
+        "default_acl": "public-read",
+        "object_parameters": {"CacheControl": "max-age=86400"},
+        "querystring_auth": False,
+        "custom_domain": "polls-static.nyc3.cdn.digitaloceanspaces.com",
+    },
+}
+
+
+def test_no_static_storage_leaves_django_s_default():
+    source = render()
+    assert "STORAGES" not in source
+    ast.parse(source)
+
+
+def test_static_storage_replaces_only_the_staticfiles_entry(monkeypatch):
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "k" * 50)
+    monkeypatch.setenv("DJANGO_DB_PASSWORD", "pw")
+    source = render(
+        django_app_static_storage=S3_STORAGE,
+        django_app_static_url="https://polls-static.nyc3.cdn.digitaloceanspaces.com/static/",
+    )
+    ast.parse(source)
+    settings = _exec(source)
+    assert settings["STORAGES"]["staticfiles"] == S3_STORAGE
+    assert settings["STORAGES"]["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    assert settings["STATIC_URL"] == "https://polls-static.nyc3.cdn.digitaloceanspaces.com/static/"
+    assert "STATICFILES_STORAGE" not in source

@@ -21,3 +21,8 @@ def app2():
 @pytest.fixture(scope="module")
 def db1():
     return get_host("stack-db1")
+
+
+@pytest.fixture(scope="module")
+def s3():
+    return get_host("stack-s3")

@@ -1,0 +1,154 @@
+"""Static files on the S3-compatible endpoint (tutorial step 7): django-storages, CORS, the bucket.
+
+The endpoint (stack-s3) runs moto's server under systemd with TLS from its own
+CA and accepts only the scenario's key pair.
+"""
+
+import json
+import shlex
+
+import pytest
+
+from tests.lib.molecule_helpers import UnixClient, run_playbook
+from tests.lib.recap import parse_recap
+
+ENDPOINT = "https://stack-s3:9000"
+BUCKET = "polls-static"
+CA = "/etc/ssl/certs/static-offload-ca.pem"
+OBJECT_URL = f"{ENDPOINT}/{BUCKET}/static/admin/css/base.css"
+VENV_PYTHON = "/srv/polls/envs/polls/bin/python"
+
+# Runs on an app host with the app's own key pair (read from its secrets file,
+# so that no secret passes through a command line or this test's output).
+BOTO = """
+import json, os, sys
+import boto3
+client = boto3.client("s3", endpoint_url=%(endpoint)r, region_name="us-east-1", verify=%(ca)r,
+                      aws_access_key_id=os.environ["AWS_S3_ACCESS_KEY_ID"],
+                      aws_secret_access_key=os.environ[%(secret_var)r])
+action = sys.argv[1]
+if action == "cors":
+    print(json.dumps(client.get_bucket_cors(Bucket=%(bucket)r)["CORSRules"]))
+elif action == "list":
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=%(bucket)r)
+    print(json.dumps({o["Key"]: o["LastModified"].isoformat() for p in pages for o in p.get("Contents", [])}))
+"""
+
+
+def boto(host, action: str, secret_var: str = "AWS_S3_SECRET_ACCESS_KEY", extra_env: str = ""):
+    code = BOTO % {"endpoint": ENDPOINT, "ca": CA, "bucket": BUCKET, "secret_var": secret_var}
+    script = f"/tmp/static-test-{secret_var.lower()}.py"
+    host.run(f"cat > {script} <<'EOF'\n{code}\nEOF")
+    sources = ". /etc/polls/polls.env" + (f"; . {extra_env}" if extra_env else "")
+    return host.run(f"set -a; {sources}; set +a; {VENV_PYTHON} {script} {shlex.quote(action)}")
+
+
+def curl(host, *args: str) -> str:
+    return host.check_output("curl -sS --cacert " + CA + " " + " ".join(args))
+
+
+def test_endpoint_runs_sandboxed_with_its_key_pair_private(s3):
+    service = s3.service("s3-endpoint.service")
+    assert service.is_running and service.is_enabled
+    assert s3.check_output("systemctl show -p User --value s3-endpoint.service") == "s3-endpoint"
+    credentials = s3.file("/etc/s3-endpoint/credentials.env")
+    assert (credentials.user, credentials.group, credentials.mode) == ("root", "root", 0o600)
+    assert s3.socket("tcp://0.0.0.0:9000").is_listening
+
+
+def test_bucket_holds_collectstatic_output(app1):
+    result = boto(app1, "list")
+    assert result.rc == 0, result.stderr
+    keys = json.loads(result.stdout)
+    assert "static/admin/css/base.css" in keys
+    assert "static/polls/style.css" in keys
+    assert len([k for k in keys if k.startswith("static/admin/")]) > 50
+
+
+def test_anonymous_get_of_a_public_url_is_cached_for_a_day(app2):
+    headers = curl(app2, "-o /dev/null -D -", OBJECT_URL).lower()
+    assert headers.startswith("http/1.1 200")
+    assert "cache-control: max-age=86400" in headers
+
+
+def test_listing_the_bucket_anonymously_is_refused(app2):
+    assert curl(app2, "-o /dev/null -w '%{http_code}'", f"{ENDPOINT}/{BUCKET}/") == "403"
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [("https://polls.test", True), ("https://evil.example", False)])
+def test_cors_preflight_allows_only_the_site(app1, origin, allowed):
+    out = curl(
+        app1, "-X OPTIONS -o /dev/null -D -", f"-H 'Origin: {origin}'", "-H 'Access-Control-Request-Method: GET'", OBJECT_URL
+    ).lower()
+    if allowed:
+        assert out.startswith("http/1.1 200")
+        assert f"access-control-allow-origin: {origin}" in out
+    else:
+        assert "access-control-allow-origin" not in out
+
+
+def test_bucket_cors_rules_are_the_configured_ones(app1):
+    result = boto(app1, "cors")
+    assert result.rc == 0, result.stderr
+    assert json.loads(result.stdout) == [{"AllowedOrigins": ["https://polls.test"], "AllowedMethods": ["GET"], "MaxAgeSeconds": 600}]
+
+
+def test_endpoint_refuses_a_wrong_secret(app1):
+    app1.run("printf 'WRONG_SECRET=not-the-secret-key-at-all-000000\\n' > /tmp/wrong.env")
+    result = boto(app1, "list", secret_var="WRONG_SECRET", extra_env="/tmp/wrong.env")
+    assert result.rc != 0
+    assert "SignatureDoesNotMatch" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["app1", "app2"])
+def test_admin_css_links_point_at_the_endpoint(name, request):
+    status, _, body = UnixClient(request.getfixturevalue(name), server="polls.test").request("/admin/login/")
+    assert status == 200
+    assert f'href="{OBJECT_URL}"' in body
+    assert 'href="/static/' not in body
+
+
+def test_nginx_serves_no_static_files_itself(app1):
+    # The /static/ location is gone: the request reaches Django, which has no such page.
+    status, _, _ = UnixClient(app1, https="/etc/ssl/django-stack/polls.crt", server="polls.test").request(
+        "/static/admin/css/base.css"
+    )
+    assert status == 404
+    assert not app1.file("/srv/polls/static/admin").exists
+
+
+@pytest.mark.parametrize("name", ["app1", "app2"])
+def test_keys_are_only_in_the_secrets_file(name, request):
+    host = request.getfixturevalue(name)
+    env = host.file("/etc/polls/polls.env")
+    assert (env.user, env.group, env.mode) == ("root", "polls", 0o640)
+    assert "AWS_S3_ACCESS_KEY_ID=" in env.content_string
+    assert "AWS_S3_SECRET_ACCESS_KEY=" in env.content_string
+    settings = host.file("/etc/polls/django_stack_settings.py").content_string
+    assert "storages.backends.s3.S3Storage" in settings
+    assert "AWS_S3_SECRET_ACCESS_KEY" not in settings
+
+
+def test_a_second_run_uploads_nothing(app1):
+    before = json.loads(boto(app1, "list").stdout)
+    result = run_playbook("--tags", "static_offload,django_app_manage")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    recap = parse_recap(result.stdout)
+    assert recap and all(r.changed == 0 for r in recap.values()), recap
+    assert json.loads(boto(app1, "list").stdout) == before
+
+
+def test_wrong_credentials_fail_clearly_and_the_site_keeps_its_static_files(app1):
+    wrong = "Wr0ngSecretForTheTest-kT5vB8nM2qX7zL4p"
+    result = run_playbook("--tags", "static_offload", "-e", json.dumps({"static_offload_secret_key": wrong}))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "refused the credentials" in output
+    assert "vault_static_offload_secret_key" in output
+    assert wrong not in output
+    recap = parse_recap(result.stdout)
+    assert all(r.changed == 0 for r in recap.values()), recap
+    # The site and its static files are as they were.
+    status, _, body = UnixClient(app1, server="polls.test").request("/admin/login/")
+    assert status == 200 and f'href="{OBJECT_URL}"' in body
+    assert curl(app1, "-o /dev/null -w '%{http_code}'", OBJECT_URL) == "200"
