@@ -13,7 +13,14 @@ import secrets
 import sys
 from pathlib import Path
 
-NAMES = ["vault_stack_db_password", "vault_stack_db_admin_password", "vault_django_superuser_password"]
+NAMES = [
+    "vault_stack_db_password",
+    "vault_stack_db_admin_password",
+    "vault_django_superuser_password",
+    "vault_pgbouncer_admin_password",
+    "vault_pgbouncer_stats_password",
+    "vault_stack_bench_password",
+]
 
 
 def render(values: dict[str, str]) -> str:
@@ -33,6 +40,13 @@ def main(argv: list[str]) -> int:
         return 0
     target = inventory / "group_vars" / "all" / "secrets.yml"
     if target.exists():
+        # Secrets added to the project later are appended; existing ones stay.
+        present = target.read_text()
+        missing = [name for name in NAMES if not any(line.startswith(f"{name}:") for line in present.splitlines())]
+        if missing:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write("".join(f'{name}: "{secrets.token_urlsafe(24)}"\n' for name in missing))
+            print(f"demo secrets added to {target}: {', '.join(missing)}")
         return 0
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

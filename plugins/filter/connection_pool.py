@@ -58,11 +58,13 @@ def server_budget(max_connections, reserved=3, hosts=1, other=0) -> int:
     return usable // hosts
 
 
-def pgbouncer_pool_sizes(databases, max_connections, reserved=3, hosts=1, other=0, reserve_pool=0, minimum=1) -> dict:
+def pgbouncer_pool_sizes(databases, max_connections, reserved=3, hosts=1, other=0, reserve_pool=0, default=0, minimum=1) -> dict:
     """Pool size of each database on one host: ``{name: size}``.
 
     ``databases`` is a list of names or of mappings with ``name`` and an
-    optional ``pool_size`` (0 or missing: share what is left).
+    optional ``pool_size``; without one, a pool gets ``default`` or, when that
+    is 0, an equal share of what is left. Every size is checked against the
+    budget.
     """
     if isinstance(databases, (str, bytes)) or not hasattr(databases, "__iter__"):
         raise AnsibleFilterError("databases must be a list of names or of mappings with `name`")
@@ -79,6 +81,8 @@ def pgbouncer_pool_sizes(databases, max_connections, reserved=3, hosts=1, other=
     names = [name for name, _ in entries]
     if len(set(names)) != len(names):
         raise AnsibleFilterError(f"database names must be unique, got {names}")
+    default = _int(default, "default")
+    entries = [(name, size or default) for name, size in entries]
     reserve_pool = _int(reserve_pool, "reserve_pool")
     minimum = max(1, _int(minimum, "minimum"))
     budget = server_budget(max_connections, reserved, hosts, other)

@@ -38,6 +38,13 @@ def test_fixed_pools_keep_their_size_and_the_rest_is_shared():
     assert sizes == {"polls": 20, "bench": 77}
 
 
+def test_a_default_size_applies_to_pools_without_their_own():
+    sizes = pool.pgbouncer_pool_sizes([{"name": "polls", "pool_size": 10}, "bench"], 100, 3, default=20)
+    assert sizes == {"polls": 10, "bench": 20}
+    with pytest.raises(AnsibleFilterError, match="the pools do not fit"):
+        pool.pgbouncer_pool_sizes(["polls"], 100, 3, hosts=2, default=49)
+
+
 def test_other_clients_and_reserve_pools_count():
     sizes = pool.pgbouncer_pool_sizes(["polls", "bench"], 30, 3, hosts=2, other=7)
     assert sizes == {"polls": 5, "bench": 5}

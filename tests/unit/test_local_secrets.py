@@ -29,3 +29,16 @@ def test_secrets_are_written_once_and_private(tmp_path):
 def test_not_a_directory_writes_nothing(tmp_path):
     assert local_secrets.main([str(tmp_path / "missing")]) == 0
     assert not (tmp_path / "missing").exists()
+
+
+def test_secrets_added_later_are_appended_and_old_ones_kept(tmp_path):
+    inventory = tmp_path / "inv"
+    target = inventory / "group_vars" / "all" / "secrets.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text('---\nvault_stack_db_password: "old-password-value"\n')
+    target.chmod(0o600)
+    assert local_secrets.main([str(inventory)]) == 0
+    values = yaml.safe_load(target.read_text())
+    assert values["vault_stack_db_password"] == "old-password-value"
+    assert set(values) == set(local_secrets.NAMES)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
