@@ -2,6 +2,8 @@
 
 max_connections is 30 (27 for the app's users): 40 clients straight to the
 server are refused slots, 40 through PgBouncer wait their turn for its 4-connection pool.
+The run adds 2 ms of emulated latency through the benchmark's forwarding proxy
+(the default method), so that path is exercised and undone too.
 """
 
 import json
@@ -25,6 +27,7 @@ def report(tmp_path_factory):
         "bench_wrk_duration": 2,
         "bench_wrk_connections": 4,
         "bench_report_dir": str(directory),
+        "bench_latency_ms": 2,
     }
     result = run_playbook("-e", json.dumps(extra), playbook="playbooks/benchmark.yml", timeout=1200)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
@@ -95,5 +98,11 @@ def test_no_secret_in_the_output_or_the_report(report):
             assert secret not in text
 
 
-def test_the_inventory_mode_is_back(app1, report):
+def test_the_inventory_mode_and_the_pool_are_back(app1, db1, report, pgpass):
+    _, _, document = report
+    assert document["parameters"]["latency_method"] == "proxy"
     assert "# Connection mode: pgbouncer." in app1.file("/etc/polls/django_stack_settings.py").content_string
+    # PgBouncer's bench pool points at the database again, and the proxy is gone.
+    db1_address = db1.check_output("hostname -I").split()[0]
+    assert f"bench = host={db1_address} port=5432 " in app1.file("/etc/pgbouncer/pgbouncer.ini").content_string
+    assert not app1.socket("tcp://127.0.0.1:15432").is_listening
