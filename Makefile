@@ -17,11 +17,12 @@ export DJANGO_STACK_IMAGE ?= django-stack/debian12-systemd:latest
 # A CA bundle the hosts must trust on top of their own (TLS-inspecting proxy).
 export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDLE))
 
-.PHONY: help up down test lint unit molecule image docker venv secrets clean
+.PHONY: help up down bench test lint unit molecule image docker venv secrets clean
 
 help:
 	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
 	@echo "make down      remove the local droplets and their network"
+	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
 	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='base stack' for some)"
 	@echo "make lint | unit | molecule | image"
 
@@ -47,6 +48,10 @@ up: venv image secrets
 	ansible-playbook -i $(INVENTORY) playbooks/local_droplets.yml
 	ansible-playbook -i $(INVENTORY) playbooks/site.yml
 	ansible-playbook -i $(INVENTORY) playbooks/local_summary.yml
+
+# pgbench and wrk on the local droplets; the report lands in reports/benchmark/.
+bench: venv secrets
+	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml $(BENCH_ARGS)
 
 down: venv
 	ansible-playbook -i $(INVENTORY) playbooks/local_droplets.yml -e local_droplets_state=absent

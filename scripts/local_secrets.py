@@ -13,7 +13,14 @@ import secrets
 import sys
 from pathlib import Path
 
-NAMES = ["vault_stack_db_password", "vault_stack_db_admin_password", "vault_django_superuser_password"]
+NAMES = [
+    "vault_stack_db_password",
+    "vault_stack_db_admin_password",
+    "vault_django_superuser_password",
+    "vault_pgbouncer_admin_password",
+    "vault_pgbouncer_stats_password",
+    "vault_stack_bench_password",
+]
 # The key pair of the local S3 endpoint (an access key ID is upper-case letters
 # and digits, as on Spaces and AWS).
 KEY_NAMES = {"vault_static_offload_access_key": 20, "vault_static_offload_secret_key": 40}

@@ -38,7 +38,9 @@ def test_names_added_later_are_appended_and_old_ones_kept(tmp_path):
     target = inventory / "group_vars" / "all" / "secrets.yml"
     target.parent.mkdir(parents=True)
     target.write_text('---\nvault_stack_db_password: "kept-value"\n')
+    target.chmod(0o600)
     assert local_secrets.main([str(inventory)]) == 0
     values = yaml.safe_load(target.read_text())
     assert values["vault_stack_db_password"] == "kept-value"
     assert set(values) == set(local_secrets.NAMES) | set(local_secrets.KEY_NAMES)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -13,6 +13,9 @@ ROLE = ROOT / "roles" / "django_app"
 SPEC = importlib.util.spec_from_file_location("python_literal", ROLE / "filter_plugins" / "python_literal.py")
 plugin = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(plugin)
+DB_SPEC = importlib.util.spec_from_file_location("django_database", ROLE / "filter_plugins" / "django_database.py")
+db_plugin = importlib.util.module_from_spec(DB_SPEC)
+DB_SPEC.loader.exec_module(db_plugin)
 
 
 def render(**overrides) -> str:
@@ -56,6 +59,22 @@ def render(**overrides) -> str:
         "django_app_static_storage": {},
     }
     variables.update(overrides)
+    # What defaults/main.yml derives with the django_database filter.
+    variables.setdefault(
+        "django_app_db_settings",
+        db_plugin.django_database(
+            variables.setdefault("django_app_db_connection_mode", "direct"),
+            variables["django_app_db_name"],
+            variables["django_app_db_user"],
+            variables["django_app_db_host"],
+            variables["django_app_db_port"],
+            variables["django_app_db_options"],
+            conn_max_age=variables["django_app_db_conn_max_age"],
+            health_checks=str(variables["django_app_db_conn_health_checks"]).lower() in ("1", "true", "yes", "on"),
+            pgbouncer=variables.get("django_app_db_pgbouncer", {"host": "/var/run/postgresql", "port": 6432}),
+            pool={"min_size": 1, "max_size": 2, "max_idle": 300, "timeout": 10},
+        ),
+    )
     return env.get_template("django_stack_settings.py.j2").render(**variables)
 
 
@@ -81,7 +100,7 @@ def test_defaults_render_valid_python_with_debug_off():
 
 
 def test_database_settings_take_types_from_variables():
-    source = render(django_app_db_conn_max_age=60, django_app_db_conn_health_checks="true")
+    source = render(django_app_db_connection_mode="persistent", django_app_db_conn_max_age=60, django_app_db_conn_health_checks="true")
     database = ast.unparse(next(n.value for n in ast.parse(source).body if getattr(n, "targets", [None])[0] and
                                 getattr(n.targets[0], "id", "") == "DATABASES"))
     assert "'PORT': 5432" in database
@@ -182,3 +201,39 @@ def test_static_storage_replaces_only_the_staticfiles_entry(monkeypatch):
     assert settings["STORAGES"]["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     assert settings["STATIC_URL"] == "https://polls-static.nyc3.cdn.digitaloceanspaces.com/static/"
     assert "STATICFILES_STORAGE" not in source
+
+def database_of(source: str) -> dict:
+    """DATABASES["default"] of the rendered settings, the password left aside."""
+    node = next(n.value for n in ast.parse(source).body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "DATABASES")
+    default = node.values[0]
+    merged = {}
+    for key, value in zip(default.keys, default.values, strict=True):
+        if key is None:  # **{...}
+            merged.update(ast.literal_eval(value))
+        else:
+            merged[ast.literal_eval(key)] = ast.unparse(value)
+    return merged
+
+
+@pytest.mark.parametrize("mode", ["direct", "persistent", "pgbouncer", "pool"])
+def test_each_connection_mode_renders_its_database_settings(mode):
+    source = render(django_app_db_connection_mode=mode, django_app_db_conn_max_age=60)
+    database = database_of(source)
+    assert f"# Connection mode: {mode}." in source
+    assert database["PASSWORD"] == "os.environ['DJANGO_DB_PASSWORD']"
+    expected = {
+        "direct": ("10.0.0.3", 0, "OPTIONS", {"sslmode": "require"}),
+        "persistent": ("10.0.0.3", 0, "OPTIONS", {"sslmode": "require"}),
+        "pgbouncer": ("/var/run/postgresql", 6432, "OPTIONS", {}),
+        "pool": ("10.0.0.3", 5432, "OPTIONS", None),
+    }[mode]
+    assert database["HOST"] == expected[0]
+    if mode == "pool":
+        assert database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 2, "max_idle": 300, "timeout": 10}
+        assert database["CONN_MAX_AGE"] == 0
+    if mode == "pgbouncer":
+        assert database["PORT"] == 6432
+        assert database["OPTIONS"] == {}
+        assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
+    else:
+        assert "DISABLE_SERVER_SIDE_CURSORS" not in database

@@ -32,8 +32,9 @@ def test_generated_settings(host):
     assert (settings.user, settings.group, settings.mode) == ("root", "polls", 0o640)
     text = settings.content_string
     assert "ALLOWED_HOSTS = ['app.test', 'localhost']" in text
-    assert '"CONN_MAX_AGE": 60,' in text
-    assert '"CONN_HEALTH_CHECKS": True,' in text
+    assert "# Connection mode: persistent." in text
+    assert "'CONN_MAX_AGE': 60," in text
+    assert "'CONN_HEALTH_CHECKS': True," in text
     assert "POLLS_PAGE_SIZE = 5" in text
     assert "app-single-db-pw" not in text
 

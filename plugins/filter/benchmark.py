@@ -1,0 +1,86 @@
+"""Read pgbench's and wrk's output into numbers (playbooks/benchmark.yml)."""
+
+from __future__ import annotations
+
+import re
+
+DOCUMENTATION = """
+name: pgbench_summary
+short_description: Numbers from pgbench and wrk runs
+description:
+  - pgbench_summary turns a pgbench run's output into tps, latency, transactions, and counts the
+    connections the server or the pool refused ("remaining connection slots are reserved",
+    "too many clients", PgBouncer's "no more connections allowed") and the clients that aborted.
+  - wrk_summary turns wrk's output into requests per second, latency and error counts.
+"""
+
+REFUSALS = (
+    "remaining connection slots are reserved",
+    "too many clients already",
+    "no more connections allowed",
+)
+
+
+def _number(pattern: str, text: str, cast=float, default=None):
+    found = re.findall(pattern, text, re.MULTILINE)
+    return cast(found[-1]) if found else default
+
+
+def pgbench_summary(stdout, stderr="", rc=0) -> dict:
+    """``{tps, latency_ms, transactions, failed, refused, aborted_clients, completed, rc}``."""
+    text = f"{stdout or ''}\n{stderr or ''}"
+    lower = text.lower()
+    refused = sum(lower.count(phrase) for phrase in REFUSALS)
+    aborted = len(re.findall(r"client \d+ aborted", text))
+    tps = _number(r"^tps = ([0-9.]+)", text)
+    return {
+        "tps": round(tps, 1) if tps is not None else 0.0,
+        "latency_ms": _number(r"^latency average = ([0-9.]+) ms", text, default=None),
+        "transactions": _number(r"^number of transactions actually processed: (\d+)", text, int, 0),
+        "failed": _number(r"^number of failed transactions: (\d+)", text, int, 0),
+        "refused": refused,
+        "aborted_clients": aborted,
+        # pgbench gives up on its first failed connection; -C runs lose only that client.
+        "completed": tps is not None and "run was aborted" not in lower and "could not create connection" not in lower,
+        "rc": int(rc or 0),
+    }
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _duration_ms(value: str, unit: str) -> float:
+    return round(float(value) * _UNITS[unit], 3)
+
+
+def wrk_summary(stdout, rc=0) -> dict:
+    """``{requests_per_sec, requests, latency_ms, non_2xx, errors, rc}``."""
+    text = stdout or ""
+    latency = re.findall(r"^\s*Latency\s+([0-9.]+)(us|ms|s|m)\b", text, re.MULTILINE)
+    errors = re.findall(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {
+        "requests_per_sec": round(_number(r"^Requests/sec:\s+([0-9.]+)", text, default=0.0), 1),
+        "requests": _number(r"^\s*(\d+) requests in", text, int, 0),
+        "latency_ms": _duration_ms(*latency[0]) if latency else None,
+        "non_2xx": _number(r"Non-2xx or 3xx responses: (\d+)", text, int, 0),
+        "errors": sum(int(n) for n in errors[0]) if errors else 0,
+        "rc": int(rc or 0),
+    }
+
+
+def bench_cases(targets, clients, connect_per_transaction=(False, True)) -> list:
+    """Every pgbench case, by client count, then target, then -C:
+    ``[{target, clients, connect}, ...]``."""
+    cases = []
+    for count in clients:
+        for target in targets:
+            if target not in ("direct", "pgbouncer"):
+                raise ValueError(f"bench targets are direct and pgbouncer, got {target!r}")
+            for connect in connect_per_transaction:
+                cases.append({"target": target, "clients": int(count), "connect": str(connect).lower() in ("1", "true", "yes", "on")})
+    return cases
+
+
+class FilterModule:
+    def filters(self):
+        return {"pgbench_summary": pgbench_summary, "wrk_summary": wrk_summary, "bench_cases": bench_cases}

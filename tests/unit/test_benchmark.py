@@ -1,0 +1,166 @@
+"""The benchmark's parsers (plugins/filter/benchmark.py) and report (plugins/modules/bench_report.py)."""
+
+import importlib.util
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = load("benchmark", "plugins/filter/benchmark.py")
+report = load("bench_report", "plugins/modules/bench_report.py")
+
+PGBENCH_OK = """pgbench (15.14 (Debian 15.14-0+deb12u1))
+transaction type: <builtin: TPC-B (sort of)>
+scaling factor: 1
+query mode: simple
+number of clients: 40
+number of threads: 2
+maximum number of tries: 1
+duration: 3 s
+number of transactions actually processed: 2466
+number of failed transactions: 0 (0.000%)
+latency average = 48.313 ms
+latency stddev = 30.1 ms
+initial connection time = 6.204 ms
+tps = 827.926211 (without initial connection time)
+"""
+PGBENCH_REFUSED_STDERR = """pgbench: error: connection to server at "10.0.0.2", port 5432 failed: \
+FATAL:  remaining connection slots are reserved for non-replication superuser connections
+pgbench: error: could not create connection for client 27
+"""
+PGBENCH_C_STDERR = """progress: 1.0 s, 95.0 tps, lat 80.1 ms stddev 10.0, 0 failed
+pgbench: error: connection to server at "10.0.0.2", port 5432 failed: FATAL:  sorry, too many clients already
+pgbench: error: client 12 aborted while establishing connection
+pgbench: error: connection to server at "10.0.0.2", port 5432 failed: \
+FATAL:  remaining connection slots are reserved for non-replication superuser connections
+pgbench: error: client 30 aborted while establishing connection
+pgbench: error: Run was aborted; the above results are incomplete.
+"""
+WRK = """Running 10s test @ https://127.0.0.1/polls/1/
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    25.31ms    5.10ms  60.00ms   80.00%
+    Req/Sec   158.20     20.11   200.00     70.00%
+  Latency Distribution
+     50%   24.00ms
+  3164 requests in 10.01s, 4.50MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 5
+Requests/sec:    316.14
+Transfer/sec:    460.00KB
+"""
+
+
+def test_pgbench_success_is_read():
+    result = bench.pgbench_summary(PGBENCH_OK, "", 0)
+    assert result == {
+        "tps": 827.9,
+        "latency_ms": 48.313,
+        "transactions": 2466,
+        "failed": 0,
+        "refused": 0,
+        "aborted_clients": 0,
+        "completed": True,
+        "rc": 0,
+    }
+
+
+def test_refused_initial_connection_aborts_the_run():
+    result = bench.pgbench_summary("", PGBENCH_REFUSED_STDERR, 1)
+    assert result["refused"] == 1
+    assert result["completed"] is False
+    assert result["tps"] == 0.0
+
+
+def test_refusals_with_new_connections_per_transaction_are_counted():
+    result = bench.pgbench_summary(PGBENCH_OK.replace("without initial", "including reconnection"), PGBENCH_C_STDERR, 2)
+    assert result["refused"] == 2
+    assert result["aborted_clients"] == 2
+    assert result["completed"] is False
+    assert result["tps"] == 827.9
+
+
+def test_wrk_is_read():
+    assert bench.wrk_summary(WRK) == {
+        "requests_per_sec": 316.1,
+        "requests": 3164,
+        "latency_ms": 25.31,
+        "non_2xx": 5,
+        "errors": 3,
+        "rc": 0,
+    }
+    assert bench.wrk_summary(WRK.replace("25.31ms", "900.00us"))["latency_ms"] == 0.9
+    assert bench.wrk_summary("")["requests_per_sec"] == 0.0
+
+
+def test_cases_cover_every_combination_in_reading_order():
+    cases = bench.bench_cases(["direct", "pgbouncer"], [50, "150"], [False, "true"])
+    assert len(cases) == 8
+    assert cases[0] == {"target": "direct", "clients": 50, "connect": False}
+    assert cases[3] == {"target": "pgbouncer", "clients": 50, "connect": True}
+    assert cases[-1] == {"target": "pgbouncer", "clients": 150, "connect": True}
+    with pytest.raises(ValueError, match="direct and pgbouncer"):
+        bench.bench_cases(["pool"], [50])
+
+
+def rows():
+    pgbench = []
+    for target, tps_plain, tps_c, refused in (("direct", 300.0, 100.0, 0), ("pgbouncer", 400.0, 1500.0, 0)):
+        for connect, tps in ((False, tps_plain), (True, tps_c)):
+            pgbench.append(
+                {"name": f"pgbench {target}", "target": target, "clients": 50, "connect_per_transaction": connect,
+                 "tps": tps, "latency_ms": 1.5, "refused": refused, "aborted_clients": 0, "completed": True}
+            )
+    pgbench.append(
+        {"name": "pgbench direct", "target": "direct", "clients": 150, "connect_per_transaction": False,
+         "tps": 0.0, "latency_ms": None, "refused": 1, "aborted_clients": 0, "completed": False}
+    )
+    http = [{"mode": mode, "requests_per_sec": rps, "latency_ms": 10.0, "non_2xx": 0, "errors": 0}
+            for mode, rps in (("direct", 100.0), ("persistent", 350.0), ("pgbouncer", 320.0), ("pool", 340.0))]
+    return pgbench, http
+
+
+def test_ratios_compare_pooled_with_direct():
+    pgbench, http = rows()
+    computed = report.ratios(pgbench, http)
+    assert computed["pgbench -C c=50 pgbouncer/direct"] == 15.0
+    assert computed["pgbench c=50 pgbouncer/direct"] == 1.33
+    assert computed["pgbench c=150 pgbouncer/direct"] is None  # no pooled run at 150 here
+    assert computed["http pgbouncer/direct"] == 3.2
+    assert computed["http persistent/direct"] == 3.5
+
+
+def test_report_has_a_row_per_case_and_a_valid_png():
+    pgbench, http = rows()
+    files, _ = report.build(pgbench, http, {"scale": 1, "duration": 3}, {"cpus": 2})
+    document = json.loads(files["benchmark.json"])
+    assert len(document["pgbench"]) == 5 and len(document["http"]) == 4
+    table = files["benchmark.md"].decode()
+    assert len([line for line in table.splitlines() if line.startswith("| pgbench ") and "/direct" not in line]) == 5
+    assert "| pool | 340.0 |" in table
+    assert "| pgbench direct | 150 | no | 0.0 | — | 1 | 0 | no |" in table
+    png = files["benchmark.png"]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == 1000 and height > 200
+    # The image data decompresses to one filter byte plus RGB per pixel and row.
+    idat_length = struct.unpack(">I", png[33:37])[0]
+    raw = zlib.decompress(png[41 : 41 + idat_length])
+    assert len(raw) == height * (1 + width * 3)
+    assert raw.count(bytes((40, 120, 200))) > 100  # the pgbouncer bars are drawn
+
+
+def test_font_glyphs_are_5_by_7():
+    assert all(len(bits) == 35 and set(bits) <= {"0", "1"} for bits in report.FONT.values())
