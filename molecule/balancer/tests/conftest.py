@@ -1,0 +1,120 @@
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from tests.lib.molecule_helpers import get_host  # noqa: E402
+
+SITE = "https://polls.lb.test"
+ROOT_CA = "/tmp/pebble-root.pem"
+ADMIN_PASSWORD = "lb-admin-login-Tm4k9Pqa"
+LOAD_CLIENT = "/usr/local/bin/load_client.py"
+# The load stream's length: at least 60 s locally; CI may trim it
+# (LB_LOAD_SECONDS), and each run prints its failure count either way.
+LOAD_SECONDS = float(os.environ.get("LB_LOAD_SECONDS", "60"))
+LOAD_RATE = float(os.environ.get("LB_LOAD_RATE", "8"))
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp"))
+# The app versions the tests roll out, made from the bundled project.
+RELEASE_2 = EPHEMERAL / "polls-release-2"
+RELEASE_BROKEN = EPHEMERAL / "polls-release-broken"
+RELEASE_2_MARK = "Polls (release 2)"
+
+
+@pytest.fixture(scope="session")
+def app1():
+    return get_host("lb-app1")
+
+
+@pytest.fixture(scope="session")
+def app2():
+    return get_host("lb-app2")
+
+
+@pytest.fixture(scope="session")
+def app3():
+    return get_host("lb-app3")
+
+
+@pytest.fixture(scope="session")
+def balancer():
+    return get_host("lb-balancer")
+
+
+@pytest.fixture(scope="session")
+def client():
+    host = get_host("lb-client")
+    # Pebble's issuing root becomes the client's only CA (-k for this one fetch:
+    # pebble's management API has its own self-signed certificate).
+    host.check_output(f"curl -sSfk -o {ROOT_CA} https://lb-acme:15000/roots/0")
+    source = (ROOT / "tests" / "lib" / "load_client.py").read_text()
+    host.check_output(f"cat > {LOAD_CLIENT} <<'PYEOF'\n{source}\nPYEOF\nchmod 0755 {LOAD_CLIENT}")
+    return host
+
+
+def private_ip(host) -> str:
+    return host.check_output("hostname -I").split()[0]
+
+
+def curl(client, url: str, *args: str) -> str:
+    return client.check_output(f"curl -sS --cacert {ROOT_CA} {' '.join(args)} '{url}'")
+
+
+def health(balancer, app) -> dict:
+    """/healthz of one app host, asked the way the balancer reaches it."""
+    out = balancer.check_output(f"curl -sS -m 5 http://{private_ip(app)}/healthz")
+    return json.loads(out)
+
+
+def make_release_2() -> Path:
+    """The bundled project with a visible change in its index page."""
+    if not RELEASE_2.exists():
+        shutil.copytree(ROOT / "roles" / "django_app" / "files" / "polls", RELEASE_2)
+        index = RELEASE_2 / "polls" / "templates" / "polls" / "index.html"
+        index.write_text(index.read_text().replace("<h1>Polls</h1>", f"<h1>{RELEASE_2_MARK}</h1>"))
+    return RELEASE_2
+
+
+def make_broken_release() -> Path:
+    """Release 2 whose health check fails (its query is invalid)."""
+    if not RELEASE_BROKEN.exists():
+        shutil.copytree(make_release_2(), RELEASE_BROKEN)
+        health_py = RELEASE_BROKEN / "mysite" / "health.py"
+        health_py.write_text(health_py.read_text().replace('cursor.execute("SELECT 1")', 'cursor.execute("SELECT no_such_column")'))
+    return RELEASE_BROKEN
+
+
+class Load:
+    """The load client running on the client host, in the background."""
+
+    def __init__(self, client, name: str, seconds: float = LOAD_SECONDS, paths=("/healthz", "/polls/")):
+        self.client = client
+        self.out = f"/tmp/{name}.json"
+        self.stop_file = f"/tmp/{name}.stop"
+        self.seconds = seconds
+        urls = " ".join(f"{SITE}{p}" for p in paths)
+        client.run(f"rm -f {self.out} {self.stop_file}")
+        client.check_output(
+            f"nohup python3 {LOAD_CLIENT} {urls} --cacert {ROOT_CA} --rate {LOAD_RATE} --workers 4"
+            f" --min-seconds {seconds} --max-seconds 1500 --stop-file {self.stop_file} --out {self.out}"
+            f" > /tmp/{name}.log 2>&1 &"
+        )
+
+    def finish(self) -> dict:
+        self.client.run(f"touch {self.stop_file}")
+        deadline = time.monotonic() + self.seconds + 120
+        while time.monotonic() < deadline:
+            if self.client.file(self.out).exists:
+                summary = json.loads(self.client.file(self.out).content_string)
+                print(f"load {self.out}: {summary['requests']} requests in {summary['seconds']} s, "
+                      f"{summary['failures']} failed, statuses {summary['statuses']}, errors {summary['errors']}, "
+                      f"versions {summary['versions']}")
+                return summary
+            time.sleep(2)
+        raise AssertionError(f"the load client wrote no {self.out}")

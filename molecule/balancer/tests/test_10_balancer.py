@@ -1,0 +1,142 @@
+"""The balancer holds the certificate, terminates TLS and spreads requests over both app hosts."""
+
+import re
+import uuid
+
+from conftest import ADMIN_PASSWORD, ROOT_CA, SITE, curl, private_ip
+
+from tests.lib.molecule_helpers import UnixClient
+
+
+def test_https_through_the_balancer_with_pebbles_certificate(client):
+    assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
+    assert curl(client, "https://www.polls.lb.test/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
+    text = client.check_output(
+        "openssl s_client -connect polls.lb.test:443 -servername polls.lb.test </dev/null 2>/dev/null | openssl x509 -noout -issuer"
+    )
+    assert "Pebble Intermediate" in text
+
+
+def test_http_redirects_to_https_on_the_balancer(client):
+    out = curl(client, "http://polls.lb.test/polls/", "-o /dev/null", "-w '%{http_code} %{redirect_url}'")
+    assert out == "301 https://polls.lb.test/polls/"
+
+
+def test_hsts_once(client):
+    headers = curl(client, f"{SITE}/polls/", "-o /dev/null", "-D -").lower()
+    assert headers.count("strict-transport-security:") == 1, headers
+
+
+def test_the_certificate_lives_on_the_balancer_only(balancer, app1, app2):
+    assert balancer.file("/etc/letsencrypt/live/polls/fullchain.pem").exists
+    for app in (app1, app2):
+        assert not app.file("/etc/letsencrypt/live/polls").exists
+        assert app.run("ss -Htln 'sport = :443'").stdout.strip() == ""
+
+
+def test_requests_reach_both_app_hosts(client, app1, app2):
+    marker = uuid.uuid4().hex
+    for i in range(12):
+        curl(client, f"{SITE}/polls/?spread={marker}-{i}", "-o /dev/null")
+    seen = {}
+    for name, app in (("app1", app1), ("app2", app2)):
+        log = app.check_output(f"grep -c 'spread={marker}' /var/log/nginx/access.log || true")
+        seen[name] = int(log.strip() or 0)
+    assert seen["app1"] > 0 and seen["app2"] > 0, seen
+    assert seen["app1"] + seen["app2"] == 12, seen
+
+
+def test_app_hosts_log_the_clients_address(client, app1, app2):
+    marker = uuid.uuid4().hex
+    for i in range(4):
+        curl(client, f"{SITE}/polls/?who={marker}-{i}", "-o /dev/null")
+    lines = "".join(app.run(f"grep 'who={marker}' /var/log/nginx/access.log").stdout for app in (app1, app2))
+    addresses = {line.split()[0] for line in lines.splitlines()}
+    assert addresses == {private_ip(client)}, lines
+
+
+def test_app_hosts_listen_on_their_private_address_only(app1):
+    listening = app1.check_output("ss -Htln 'sport = :80'")
+    assert f"{private_ip(app1)}:80" in listening
+    assert "0.0.0.0:80" not in listening and "*:80" not in listening
+
+
+def test_app_hosts_refuse_http_from_anyone_but_the_balancer(client, app1):
+    # UFW drops it: no answer at all within the time limit.
+    result = client.run(f"curl -sS -m 3 -o /dev/null -w '%{{http_code}}' http://{private_ip(app1)}/polls/")
+    assert result.rc != 0
+
+
+def test_forwarded_proto_is_believed_from_the_balancer_only(app1):
+    # From the app host itself (not the balancer) a forged X-Forwarded-Proto is
+    # ignored: Django sees plain HTTP and redirects to HTTPS.
+    ip = private_ip(app1)
+    out = app1.check_output(
+        f"curl -sS -o /dev/null -w '%{{http_code}} %{{redirect_url}}' -H 'Host: polls.lb.test' -H 'X-Forwarded-Proto: https' http://{ip}/polls/"
+    )
+    assert out == "301 https://polls.lb.test/polls/"
+    # The health check answers over plain HTTP for any Host (balancers probe by address).
+    assert app1.check_output(f"curl -sS -o /dev/null -w '%{{http_code}}' http://{ip}/healthz") == "200"
+
+
+def test_balancer_retries_idempotent_requests_only(balancer):
+    conf = balancer.file("/etc/nginx/sites-available/polls-balancer").content_string
+    assert re.search(r"proxy_next_upstream error timeout http_502 http_503 http_504;", conf)
+    assert "non_idempotent" not in conf
+    for name in ("lb-app1", "lb-app2"):
+        line = balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
+        assert re.search(r"^server [0-9.]+:80 max_fails=1 fail_timeout=10s;$", line, re.MULTILINE), line
+
+
+def question(app1, tag):
+    out = app1.check_output(
+        "polls-manage shell -c \"import datetime; from django.utils import timezone; from polls.models import Question\n"
+        f"q = Question.objects.create(question_text='Spread {tag}?', pub_date=timezone.now() - datetime.timedelta(hours=1))\n"
+        "c = q.choice_set.create(choice_text='Yes'); print(q.id, c.id)\""
+    )
+    return (int(x) for x in out.split()[-2:])
+
+
+def test_a_vote_on_one_host_is_seen_on_the_other(app1, app2):
+    tag = uuid.uuid4().hex[:8]
+    qid, cid = question(app1, tag)
+    voter = UnixClient(app1, jar="/tmp/lb-vote.txt")
+    status, _, body = voter.request(f"/polls/{qid}/")
+    assert status == 200
+    status, _, _ = voter.request(
+        f"/polls/{qid}/vote/",
+        data={"csrfmiddlewaretoken": voter.csrf_token(body), "choice": cid},
+        headers={"Referer": f"https://localhost/polls/{qid}/"},
+    )
+    assert status == 302
+    status, _, body = UnixClient(app2, jar="/tmp/lb-results.txt").request(f"/polls/{qid}/results/")
+    assert status == 200
+    assert re.search(r"Yes -- 1 vote\b", body), body
+
+
+def test_an_admin_session_made_on_one_host_is_valid_on_the_other(app1, app2):
+    login = UnixClient(app1, jar="/tmp/lb-admin.txt")
+    status, _, body = login.request("/admin/login/?next=/admin/")
+    assert status == 200
+    status, head, _ = login.request(
+        "/admin/login/?next=/admin/",
+        data={"csrfmiddlewaretoken": login.csrf_token(body), "username": "admin", "password": ADMIN_PASSWORD, "next": "/admin/"},
+        headers={"Referer": "https://localhost/admin/login/"},
+    )
+    assert status == 302, head
+    session = re.search(r"sessionid=([^;\s]+)", head).group(1)
+    other = UnixClient(app2, jar="/tmp/lb-admin2.txt")
+    status, _, body = other.request("/admin/", headers={"Cookie": f"sessionid={session}"})
+    assert status == 200
+    assert "Site administration" in body
+    # Without the cookie app2 sends the visitor to the login page.
+    assert other.request("/admin/")[0] == 302
+
+
+def test_django_deploy_checks_pass(app1):
+    result = app1.run("polls-manage check --deploy --fail-level WARNING")
+    assert result.rc == 0, result.stdout + result.stderr
+
+
+def test_root_ca_is_usable(client):
+    assert client.file(ROOT_CA).exists

@@ -1,0 +1,41 @@
+"""A release whose health check fails stops the rollout at the first host; rollback restores it."""
+
+import json
+
+from conftest import LOAD_SECONDS, RELEASE_2_MARK, SITE, Load, curl, health, make_broken_release, private_ip
+
+from tests.lib.molecule_helpers import run_playbook
+
+
+def test_broken_release_stops_at_the_first_host(client, balancer, app1, app2):
+    load = Load(client, "broken", seconds=min(30.0, LOAD_SECONDS))
+    extra = {"django_app_version": "3", "django_app_bundled_source": str(make_broken_release())}
+    result = run_playbook("-e", json.dumps(extra), "-e", "rolling_health_retries=5", playbook="playbooks/rolling_update.yml")
+    summary = load.finish()
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "Wait until /healthz answers 200" in output
+    assert summary["failures"] == 0, summary
+    assert set(summary["versions"]) == {"2"}, summary
+    # app1 got release 3 and stays out of rotation; app2 was never touched.
+    assert app1.check_output("readlink /srv/polls/app") == "/srv/polls/releases/3"
+    assert " down;" in balancer.file("/etc/nginx/loadbalancer/polls/lb-app1.conf").content_string
+    assert app2.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
+    assert " down;" not in balancer.file("/etc/nginx/loadbalancer/polls/lb-app2.conf").content_string
+    assert health(balancer, app2)["version"] == "2"
+    app1_health = f"http://{private_ip(app1)}/healthz"
+    assert balancer.check_output(f"curl -sS -o /dev/null -w '%{{http_code}}' {app1_health}") == "503"
+
+
+def test_rollback_restores_the_previous_release(client, balancer, app1, app2):
+    load = Load(client, "rollback", seconds=min(30.0, LOAD_SECONDS))
+    result = run_playbook(playbook="playbooks/rollback.yml")
+    summary = load.finish()
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert summary["failures"] == 0, summary
+    for app in (app1, app2):
+        assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
+        assert health(balancer, app)["version"] == "2"
+    for name in ("lb-app1", "lb-app2"):
+        assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
+    assert RELEASE_2_MARK in curl(client, f"{SITE}/polls/")

@@ -1,0 +1,63 @@
+"""Scale-out: a third app host joins with --limit NEW,loadbalancers and nothing else changes."""
+
+import json
+import os
+import subprocess
+import uuid
+
+from conftest import EPHEMERAL, ROOT, SITE, curl, health, make_release_2
+
+from tests.lib.molecule_helpers import inventory
+
+
+def playbook(*args: str, inventories=()) -> subprocess.CompletedProcess:
+    """site.yml as a user runs it, with facts cached between runs (ansible.cfg)."""
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=str(EPHEMERAL / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_CACHE_PLUGIN="jsonfile",
+        ANSIBLE_CACHE_PLUGIN_CONNECTION=str(EPHEMERAL / "facts"),
+        ANSIBLE_GATHERING="smart",
+    )
+    cmd = ["ansible-playbook", "-i", inventory()]
+    for extra in inventories:
+        cmd += ["-i", str(extra)]
+    cmd += [str(ROOT / "playbooks" / "site.yml"), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=1500, check=False)
+
+
+def state(app) -> str:
+    """What would change on a host: gunicorn's and nginx's processes and the files they read."""
+    return app.check_output(
+        "systemctl show -p MainPID --value gunicorn.service nginx.service;"
+        " md5sum /etc/nginx/sites-available/polls /etc/polls/*.py /etc/polls/*.env /etc/systemd/system/gunicorn.service;"
+        " readlink /srv/polls/app"
+    )
+
+
+def test_a_new_app_host_enters_rotation_and_nothing_else_changes(client, balancer, app1, app2, app3):
+    release = {"django_app_version": "2", "django_app_bundled_source": str(make_release_2())}
+    # The facts of every host are cached first, as they are after any earlier full run.
+    gathered = playbook("--tags", "preflight-only-facts", "-e", json.dumps(release))
+    assert gathered.returncode == 0, gathered.stdout[-3000:]
+    before = {"app1": state(app1), "app2": state(app2)}
+
+    joined = EPHEMERAL / "scale-out.yml"
+    joined.write_text("appservers:\n  hosts:\n    lb-app3:\n")
+    # The database stand-in lists its clients in pg_hba and its firewall, so it
+    # joins the run too; with a managed cluster (trusted sources by droplet tag)
+    # it would not be needed.
+    result = playbook("--limit", "lb-app3,loadbalancers,dbservers", "-e", json.dumps(release), inventories=[joined])
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    recap = result.stdout[result.stdout.rfind("PLAY RECAP"):]
+    assert "lb-app1" not in recap and "lb-app2" not in recap, recap
+
+    assert health(balancer, app3)["version"] == "2"
+    assert balancer.file("/etc/nginx/loadbalancer/polls/lb-app3.conf").exists
+    marker = uuid.uuid4().hex
+    for i in range(15):
+        curl(client, f"{SITE}/polls/?scale={marker}-{i}", "-o /dev/null")
+    counts = [int(app.check_output(f"grep -c 'scale={marker}' /var/log/nginx/access.log || true") or 0) for app in (app1, app2, app3)]
+    assert all(count > 0 for count in counts), counts
+    assert {"app1": state(app1), "app2": state(app2)} == before
