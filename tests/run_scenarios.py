@@ -36,7 +36,7 @@ from tests.lib.recap import changed_hosts, changed_tasks  # noqa: E402
 
 # Scenarios start in this order when present (the longest first, so that the
 # workers finish close together); others follow alphabetically.
-PREFERRED_ORDER = ["stack", "pgbouncer", "edge", "dbtier", "app", "postgresql_server", "app_database", "base", "virtualenv"]
+PREFERRED_ORDER = ["balancer", "stack", "pgbouncer", "edge", "dbtier", "app", "postgresql_server", "app_database", "base", "virtualenv"]
 
 
 def discover() -> list[str]:
