@@ -88,6 +88,9 @@ def test_direct_opens_a_connection_per_request(app1, db1, question):
     assert "# Connection mode: direct." in app1.file("/etc/polls/django_stack_settings.py").content_string
     serve_and_vote(app1, question)
     assert driver(app1) == "psycopg2"
+    # Straight to the server, whose certificate Django's libpq verifies.
+    options = django_shell(app1, "from django.db import connection as c; print(sorted(c.settings_dict['OPTIONS'].items()))")
+    assert options == "[('sslmode', 'verify-full'), ('sslrootcert', '/etc/ssl/certs/ca-certificates.crt')]"
     # Nothing stays open once the requests are over (the pools of the local
     # PgBouncer are idle-closed only after 600 s, so stop it for the count).
     app1.run("systemctl stop pgbouncer")
