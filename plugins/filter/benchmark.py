@@ -69,13 +69,18 @@ def wrk_summary(stdout, rc=0) -> dict:
 
 
 def bench_cases(targets, clients, connect_per_transaction=(False, True)) -> list:
-    """Every pgbench case, by client count, then target, then -C:
-    ``[{target, clients, connect}, ...]``."""
+    """Every pgbench case: ``[{target, clients, connect}, ...]``.
+
+    The direct cases come first, at every client count: PgBouncer keeps the
+    server connections its runs opened for server_idle_timeout, and those would
+    take slots the direct clients need. Then by client count, then -C."""
+    for target in targets:
+        if target not in ("direct", "pgbouncer"):
+            raise ValueError(f"bench targets are direct and pgbouncer, got {target!r}")
+    ordered = sorted(targets, key=lambda target: target != "direct")
     cases = []
-    for count in clients:
-        for target in targets:
-            if target not in ("direct", "pgbouncer"):
-                raise ValueError(f"bench targets are direct and pgbouncer, got {target!r}")
+    for target in ordered:
+        for count in clients:
             for connect in connect_per_transaction:
                 cases.append({"target": target, "clients": int(count), "connect": str(connect).lower() in ("1", "true", "yes", "on")})
     return cases

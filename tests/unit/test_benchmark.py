@@ -108,9 +108,13 @@ def test_wrk_is_read():
 def test_cases_cover_every_combination_in_reading_order():
     cases = bench.bench_cases(["direct", "pgbouncer"], [50, "150"], [False, "true"])
     assert len(cases) == 8
-    assert cases[0] == {"target": "direct", "clients": 50, "connect": False}
-    assert cases[3] == {"target": "pgbouncer", "clients": 50, "connect": True}
-    assert cases[-1] == {"target": "pgbouncer", "clients": 150, "connect": True}
+    # Direct first at every client count (the pool's idle server connections
+    # would take their slots), then through PgBouncer.
+    assert [(c["target"], c["clients"], c["connect"]) for c in cases] == [
+        ("direct", 50, False), ("direct", 50, True), ("direct", 150, False), ("direct", 150, True),
+        ("pgbouncer", 50, False), ("pgbouncer", 50, True), ("pgbouncer", 150, False), ("pgbouncer", 150, True),
+    ]
+    assert [c["target"] for c in bench.bench_cases(["pgbouncer", "direct"], [10])] == ["direct", "direct", "pgbouncer", "pgbouncer"]
     with pytest.raises(ValueError, match="direct and pgbouncer"):
         bench.bench_cases(["pool"], [50])
 

@@ -24,6 +24,36 @@ def test_app_user_connects_through_the_socket_and_the_server_sees_tls(app1):
     assert out == "polls|t"
 
 
+def test_the_server_certificate_is_verified(app1):
+    """The deployed configuration, pointed at another CA, refuses the database server.
+
+    A second PgBouncer runs from a copy of /etc/pgbouncer/pgbouncer.ini on another
+    port with only server_tls_ca_file changed: its server login must fail the TLS
+    handshake (the running one, with the scenario's CA, connects: see above).
+    """
+    script = r"""
+set -e
+dir=$(mktemp -d /var/tmp/pgb-verify.XXXXXX)
+cd "$dir"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=not-the-database-ca -keyout other.key -out other.pem 2>/dev/null
+sed -e 's|^server_tls_ca_file =.*|server_tls_ca_file = '"$dir"'/other.pem|' \
+    -e 's|^%include .*|listen_addr =\nlisten_port = 6499\nunix_socket_dir = '"$dir"'|' \
+    -e 's|^pidfile =.*|pidfile = '"$dir"'/pid|' \
+    -e 's|^logfile =.*|logfile = '"$dir"'/log|' /etc/pgbouncer/pgbouncer.ini > test.ini
+chown -R postgres "$dir"
+chmod 0755 "$dir"
+runuser -u postgres -- pgbouncer -d test.ini
+sleep 1
+timeout 5 runuser -u polls -- psql -h "$dir" -p 6499 polls -c 'SELECT 1' >/dev/null 2>&1 || true
+kill "$(cat pid)"
+grep -c 'certificate verify failed' log || true
+rm -rf "$dir"
+"""
+    failures = app1.check_output("bash -c %s", script)
+    assert int(failures.splitlines()[-1]) >= 1, failures
+
+
 def test_other_system_users_cannot_use_the_socket_as_the_app_user(app1):
     refused = app1.run(f"runuser -u nobody -- psql {SOCKET} -U polls polls -c 'SELECT 1'")
     assert refused.rc != 0
@@ -48,7 +78,8 @@ def test_show_config_has_the_mode_and_the_sizes(app1, pgpass):
     assert config["server_reset_query"] == "DISCARD ALL"
     assert config["server_lifetime"] == "3600"
     assert config["server_idle_timeout"] == "600"
-    assert config["server_tls_sslmode"] == "require"
+    assert config["server_tls_sslmode"] == "verify-full"
+    assert config["server_tls_ca_file"] == "/etc/ssl/certs/ca-certificates.crt"
     assert config["auth_type"] == "hba"
 
 

@@ -22,7 +22,7 @@ def report(tmp_path_factory):
     extra = {
         "bench_scale": 1,
         "bench_clients": CLIENTS,
-        "bench_duration": 3,
+        "bench_duration": 5,
         "bench_progress": 1,
         "bench_wrk_duration": 2,
         "bench_wrk_connections": 4,
