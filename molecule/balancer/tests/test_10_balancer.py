@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from conftest import ADMIN_PASSWORD, ROOT_CA, SITE, curl, private_ip
+from conftest import ADMIN_PASSWORD, SITE, curl, private_ip
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -90,7 +90,7 @@ def test_balancer_retries_idempotent_requests_only(balancer):
 
 def question(app1, tag):
     out = app1.check_output(
-        "polls-manage shell -c \"import datetime; from django.utils import timezone; from polls.models import Question\n"
+        'polls-manage shell -c "import datetime; from django.utils import timezone; from polls.models import Question\n'
         f"q = Question.objects.create(question_text='Spread {tag}?', pub_date=timezone.now() - datetime.timedelta(hours=1))\n"
         "c = q.choice_set.create(choice_text='Yes'); print(q.id, c.id)\""
     )
@@ -138,5 +138,23 @@ def test_django_deploy_checks_pass(app1):
     assert result.rc == 0, result.stdout + result.stderr
 
 
-def test_root_ca_is_usable(client):
-    assert client.file(ROOT_CA).exists
+STATIC_URL = "https://lb-s3:9000/polls-static/static/"
+
+
+def test_static_files_come_from_the_object_store(client, app1):
+    # The page, through the balancer, links the admin CSS on the endpoint; the
+    # client fetches it there with the endpoint's CA, and the bucket's CORS
+    # rules answer the site's origin only.
+    page = curl(client, f"{SITE}/admin/login/")
+    css = f"{STATIC_URL}admin/css/base.css"
+    assert f'href="{css}"' in page, page[:2000]
+    assert 'href="/static/' not in page
+    ca = app1.file("/etc/ssl/certs/static-offload-ca.pem").content_string
+    client.check_output(f"cat > /tmp/s3-ca.pem <<'EOF'\n{ca}\nEOF")
+    preflight = "-X OPTIONS -o /dev/null -D - -H 'Access-Control-Request-Method: GET'"
+    allowed = client.check_output(f"curl -sS --cacert /tmp/s3-ca.pem {preflight} -H 'Origin: {SITE}' '{css}'").lower()
+    assert allowed.startswith("http/1.1 200") and f"access-control-allow-origin: {SITE}" in allowed, allowed
+    other = client.check_output(f"curl -sS --cacert /tmp/s3-ca.pem {preflight} -H 'Origin: https://evil.example' '{css}'")
+    assert "access-control-allow-origin" not in other.lower(), other
+    body = client.check_output(f"curl -sS --cacert /tmp/s3-ca.pem -w '\\n%{{http_code}}' '{css}'")
+    assert body.endswith("\n200") and "{" in body
