@@ -25,6 +25,7 @@ EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp"))
 RELEASE_2 = EPHEMERAL / "polls-release-2"
 RELEASE_BROKEN = EPHEMERAL / "polls-release-broken"
 RELEASE_2_MARK = "Polls (release 2)"
+RELEASE_2_MIGRATION = "0002_release2_marker"
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +79,16 @@ def make_release_2() -> Path:
         shutil.copytree(ROOT / "roles" / "django_app" / "files" / "polls", RELEASE_2)
         index = RELEASE_2 / "polls" / "templates" / "polls" / "index.html"
         index.write_text(index.read_text().replace("<h1>Polls</h1>", f"<h1>{RELEASE_2_MARK}</h1>"))
+        # An expand-only migration: release 1 keeps working with the new table.
+        (RELEASE_2 / "polls" / "migrations" / f"{RELEASE_2_MIGRATION}.py").write_text(
+            "from django.db import migrations\n\n\n"
+            "class Migration(migrations.Migration):\n"
+            '    dependencies = [("polls", "0001_initial")]\n'
+            "    operations = [\n"
+            '        migrations.RunSQL("CREATE TABLE polls_release2_marker (id serial PRIMARY KEY)",'
+            ' "DROP TABLE polls_release2_marker"),\n'
+            "    ]\n"
+        )
     return RELEASE_2
 
 
@@ -112,9 +123,11 @@ class Load:
         while time.monotonic() < deadline:
             if self.client.file(self.out).exists:
                 summary = json.loads(self.client.file(self.out).content_string)
-                print(f"load {self.out}: {summary['requests']} requests in {summary['seconds']} s, "
-                      f"{summary['failures']} failed, statuses {summary['statuses']}, errors {summary['errors']}, "
-                      f"versions {summary['versions']}")
+                print(
+                    f"load {self.out}: {summary['requests']} requests in {summary['seconds']} s, "
+                    f"{summary['failures']} failed, statuses {summary['statuses']}, errors {summary['errors']}, "
+                    f"versions {summary['versions']}"
+                )
                 return summary
             time.sleep(2)
         raise AssertionError(f"the load client wrote no {self.out}")

@@ -1,8 +1,9 @@
 """A rolling update to a changed release under a constant request stream: no failed request."""
 
 import json
+import shlex
 
-from conftest import RELEASE_2_MARK, SITE, Load, curl, health, make_release_2
+from conftest import RELEASE_2_MARK, RELEASE_2_MIGRATION, SITE, Load, curl, health, make_release_2
 
 from tests.lib.molecule_helpers import run_playbook
 
@@ -32,7 +33,18 @@ def test_rolling_update_under_load(client, balancer, app1, app2):
         assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
 
 
-def test_migrations_ran_once_and_before_the_first_host(client):
-    # Nothing to assert on a schema that did not change beyond: the schema is
-    # current, from either host.
-    assert curl(client, f"{SITE}/healthz", "-o /dev/null", "-w '%{http_code}'") == "200"
+def test_migrations_ran_before_the_first_host_went_live(app1, app2):
+    # Release 2 brings a migration: it is recorded once, and it was applied
+    # before the first host switched its release link (the link's mtime).
+    sql = "SELECT count(*), floor(extract(epoch FROM min(applied))) FROM django_migrations WHERE app = %s AND name = %s"
+    query = (
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        f"    c.execute({sql!r}, ['polls', {RELEASE_2_MIGRATION!r}])\n"
+        "    print(*c.fetchone())"
+    )
+    count, applied = app2.check_output(f"polls-manage shell -c {shlex.quote(query)}").split()[-2:]
+    assert int(count) == 1
+    switched = min(int(app.check_output("stat -c %Y /srv/polls/app")) for app in (app1, app2))
+    assert int(float(applied)) <= switched, (applied, switched)
+    assert app1.run("polls-manage migrate --check").rc == 0

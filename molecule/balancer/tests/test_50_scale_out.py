@@ -50,7 +50,7 @@ def test_a_new_app_host_enters_rotation_and_nothing_else_changes(client, balance
     # it would not be needed.
     result = playbook("--limit", "lb-app3,loadbalancers,dbservers", "-e", json.dumps(release), inventories=[joined])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    recap = result.stdout[result.stdout.rfind("PLAY RECAP"):]
+    recap = result.stdout[result.stdout.rfind("PLAY RECAP") :]
     assert "lb-app1" not in recap and "lb-app2" not in recap, recap
 
     assert health(balancer, app3)["version"] == "2"
