@@ -1,4 +1,4 @@
-"""Tags select a tier: --tags balancer runs the balancers' play only, and changes nothing on a converged stack."""
+"""Tags select a tier (and changing nothing on a converged stack); site.yml never switches releases behind a balancer."""
 
 from tests.lib.molecule_helpers import run_playbook
 from tests.lib.recap import changed_hosts
@@ -20,3 +20,17 @@ def test_tag_web_in_check_mode_reports_no_change():
     assert "TASK [nginx : Render the site" in result.stdout
     assert "TASK [django_app : Write the deployment settings]" not in result.stdout
     assert changed_hosts(result.stdout) == []
+
+
+def test_site_yml_does_not_switch_the_release_behind_the_balancer(app1, app2):
+    # The hosts run release 2 (rolling update, rollback); without
+    # django_app_version in the inventory site.yml would move every host back
+    # to release 1 at once. It stops, naming the variable, and changes nothing.
+    result = run_playbook("--tags", "app")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "but django_app_version is 1" in output, output[-4000:]
+    assert "rolling_update.yml" in output
+    assert changed_hosts(result.stdout) == []
+    for app in (app1, app2):
+        assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
