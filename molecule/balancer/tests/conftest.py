@@ -1,6 +1,7 @@
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.lib.molecule_helpers import get_host  # noqa: E402
+from tests.lib.molecule_helpers import get_host, inventory  # noqa: E402
 
 SITE = "https://polls.lb.test"
 ROOT_CA = "/tmp/pebble-root.pem"
@@ -131,3 +132,20 @@ class Load:
                 return summary
             time.sleep(2)
         raise AssertionError(f"the load client wrote no {self.out}")
+
+
+def playbook(*args: str, inventories=()) -> subprocess.CompletedProcess:
+    """site.yml as a user runs it, with facts cached between runs (ansible.cfg)."""
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=str(EPHEMERAL / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_CACHE_PLUGIN="jsonfile",
+        ANSIBLE_CACHE_PLUGIN_CONNECTION=str(EPHEMERAL / "facts"),
+        ANSIBLE_GATHERING="smart",
+    )
+    cmd = ["ansible-playbook", "-i", inventory()]
+    for extra in inventories:
+        cmd += ["-i", str(extra)]
+    cmd += [str(ROOT / "playbooks" / "site.yml"), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=1500, check=False)

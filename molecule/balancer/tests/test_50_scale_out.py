@@ -1,30 +1,9 @@
 """Scale-out: a third app host joins with --limit NEW,loadbalancers and nothing else changes."""
 
 import json
-import os
-import subprocess
 import uuid
 
-from conftest import EPHEMERAL, ROOT, SITE, curl, health, make_release_2
-
-from tests.lib.molecule_helpers import inventory
-
-
-def playbook(*args: str, inventories=()) -> subprocess.CompletedProcess:
-    """site.yml as a user runs it, with facts cached between runs (ansible.cfg)."""
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_CONFIG=str(EPHEMERAL / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_CACHE_PLUGIN="jsonfile",
-        ANSIBLE_CACHE_PLUGIN_CONNECTION=str(EPHEMERAL / "facts"),
-        ANSIBLE_GATHERING="smart",
-    )
-    cmd = ["ansible-playbook", "-i", inventory()]
-    for extra in inventories:
-        cmd += ["-i", str(extra)]
-    cmd += [str(ROOT / "playbooks" / "site.yml"), *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=1500, check=False)
+from conftest import EPHEMERAL, SITE, curl, health, make_release_2, playbook
 
 
 def state(app) -> str:

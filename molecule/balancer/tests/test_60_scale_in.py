@@ -1,0 +1,33 @@
+"""Scale-in: a host leaves rotation first (stack_drained), then the inventory, with no failed request."""
+
+import json
+import uuid
+
+from conftest import EPHEMERAL, SITE, Load, curl, make_release_2, playbook
+
+BACKEND = "/etc/nginx/loadbalancer/polls/lb-app3.conf"
+
+
+def test_a_host_leaves_rotation_then_the_inventory(client, balancer, app1, app2, app3):
+    release = {"django_app_version": "2", "django_app_bundled_source": str(make_release_2())}
+    joined = EPHEMERAL / "scale-out.yml"  # lb-app3 in appservers (test_50)
+    assert joined.exists() and balancer.file(BACKEND).exists
+    load = Load(client, "scale-in", seconds=20)
+
+    drained = playbook("--tags", "balancer", "-e", json.dumps({**release, "stack_drained": ["lb-app3"]}), inventories=[joined])
+    assert drained.returncode == 0, drained.stdout[-4000:] + drained.stderr[-2000:]
+    assert " down;" in balancer.file(BACKEND).content_string
+    marker = uuid.uuid4().hex
+    for i in range(10):
+        curl(client, f"{SITE}/polls/?scale-in={marker}-{i}", "-o /dev/null")
+    counts = [int(app.check_output(f"grep -c 'scale-in={marker}' /var/log/nginx/access.log || true") or 0) for app in (app1, app2, app3)]
+    assert counts[2] == 0 and counts[0] + counts[1] == 10, counts
+
+    # The droplet goes away; the run without it in the inventory forgets it.
+    app3.check_output("systemctl stop nginx gunicorn.socket gunicorn.service")
+    removed = playbook("--limit", "loadbalancers,dbservers", "-e", json.dumps(release))
+    summary = load.finish()
+    assert removed.returncode == 0, removed.stdout[-4000:] + removed.stderr[-2000:]
+    assert not balancer.file(BACKEND).exists
+    assert summary["failures"] == 0, summary
+    assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
