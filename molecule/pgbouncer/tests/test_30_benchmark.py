@@ -53,6 +53,8 @@ def test_a_row_for_every_case(report):
     assert [row["mode"] for row in document["http"]] == ["direct", "persistent", "pgbouncer", "pool"]
     assert document["parameters"]["scale"] in (1, "1")
     assert document["machine"]["max_connections"] in (30, "30")
+    # The worker count the running unit has (molecule.yml sets gunicorn_workers: 3).
+    assert document["machine"]["gunicorn_workers"] in (3, "3")
 
 
 def test_the_pool_refuses_nobody_above_max_connections(report):
