@@ -38,7 +38,9 @@ class UnixClient:
 
     By default requests go straight to gunicorn's unix socket, with the
     X-Forwarded-Proto header nginx would add. With ``https=`` set to a CA file,
-    they go through nginx on the host itself over verified HTTPS instead.
+    they go over verified HTTPS instead: to nginx on the host itself
+    (``resolve``, default 127.0.0.1), or with ``resolve=None`` to wherever the
+    name resolves (a balancer, seen from a client host).
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class UnixClient:
         https: str = "",
         forwarded_proto: str = "https",
         server: str = "localhost",
+        resolve: str | None = "127.0.0.1",
     ):
         self.server = server
         self.host = host
@@ -58,6 +61,7 @@ class UnixClient:
         self.prefix = f"runuser -u {user} -- " if user else ""
         self.https = https
         self.forwarded_proto = forwarded_proto
+        self.resolve = resolve
         host.run(f"rm -f {jar} {jar}.body {jar}.headers")
 
     def request(self, path: str, data: dict | None = None, headers: dict | None = None, server: str = ""):
@@ -67,7 +71,9 @@ class UnixClient:
         parts += ["-b", self.jar, "-c", self.jar]
         headers = dict(headers or {})
         if self.https:
-            parts += ["--cacert", self.https, "--resolve", f"{server}:443:127.0.0.1"]
+            parts += ["--cacert", self.https]
+            if self.resolve:
+                parts += ["--resolve", f"{server}:443:{self.resolve}"]
             url = f"https://{server}{path}"
             if data is not None:
                 headers.setdefault("Referer", f"https://{server}{path}")

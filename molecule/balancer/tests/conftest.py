@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
@@ -14,8 +15,12 @@ sys.path.insert(0, str(ROOT))
 from tests.lib.molecule_helpers import get_host, inventory  # noqa: E402
 
 SITE = "https://polls.lb.test"
+DOMAIN = "polls.lb.test"
 ROOT_CA = "/tmp/pebble-root.pem"
-ADMIN_PASSWORD = "lb-admin-login-Tm4k9Pqa"
+# The scenario's test secrets, as molecule.yml hands them to the inventory.
+VAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "molecule.yml").read_text())["provisioner"]["inventory"]["group_vars"]["all"]
+SECRETS = {name: value for name, value in VAULT.items() if name.startswith("vault_")}
+ADMIN_PASSWORD = SECRETS["vault_django_superuser_password"]
 LOAD_CLIENT = "/usr/local/bin/load_client.py"
 # The load stream's length: at least 60 s locally; CI may trim it
 # (LB_LOAD_SECONDS), and each run prints its failure count either way.
@@ -42,6 +47,16 @@ def app2():
 @pytest.fixture(scope="session")
 def app3():
     return get_host("lb-app3")
+
+
+@pytest.fixture(scope="session")
+def db1():
+    return get_host("lb-db")
+
+
+@pytest.fixture(scope="session")
+def s3():
+    return get_host("lb-s3")
 
 
 @pytest.fixture(scope="session")

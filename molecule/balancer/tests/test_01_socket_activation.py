@@ -3,7 +3,11 @@
 These run first: no request has reached the app hosts yet.
 """
 
+import shlex
+import uuid
+
 import pytest
+from conftest import DOMAIN
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -20,9 +24,19 @@ def test_socket_listens_and_service_waits_for_the_first_connection(name, request
 
 
 def test_first_request_starts_gunicorn_as_the_app_user(app1):
+    # A question written to the database first: the page that wakes gunicorn
+    # up must be the polls index that Django rendered from it.
+    tag = uuid.uuid4().hex[:10]
+    code = (
+        "import datetime; from django.utils import timezone; from polls.models import Question\n"
+        f"Question.objects.create(question_text='Woken {tag}?', pub_date=timezone.now() - datetime.timedelta(minutes=5))"
+    )
+    app1.check_output(f"polls-manage shell -c {shlex.quote(code)}")
+    assert not app1.service("gunicorn.service").is_running
     status, _, body = UnixClient(app1).request("/polls/")
     assert status == 200
-    assert "<title>Polls</title>" in body or "polls" in body.lower()
+    assert "<title>Polls</title>" in body and "<h1>Polls</h1>" in body, body[:500]
+    assert f"Woken {tag}?" in body, body[:2000]
     assert app1.service("gunicorn.service").is_running
     users = app1.check_output("ps -o user= --ppid $(systemctl show -p MainPID --value gunicorn.service)").split()
     assert users and set(users) == {"polls"}
@@ -40,7 +54,7 @@ def test_only_the_web_group_can_connect(app1):
 def test_unknown_host_header_is_rejected(app1):
     # ALLOWED_HOSTS holds the site's names and localhost, no wildcard.
     assert UnixClient(app1).request("/polls/", server="evil.example")[0] == 400
-    assert UnixClient(app1).request("/polls/", server="polls.test")[0] == 200
+    assert UnixClient(app1).request("/polls/", server=DOMAIN)[0] == 200
 
 
 def test_service_is_sandboxed(app1):

@@ -3,10 +3,11 @@
 import re
 
 import pytest
+from conftest import SECRETS as VAULT
 
 from tests.lib.molecule_helpers import run_playbook
 
-SECRETS = ["stack-db-pw-Zq7uv3Lr", "stack-admin-pw-Hn4c8Wxe", "stack-admin-login-Pk2m9Tfy"]
+SECRETS = list(VAULT.values())
 ENV_FILE = "/etc/polls/polls.env"
 
 
@@ -37,7 +38,7 @@ def test_settings_hold_no_secret(app1):
     for secret in SECRETS:
         assert secret not in settings
     assert "DEBUG = False" in settings
-    assert "ALLOWED_HOSTS = ['polls.test', 'localhost']" in settings
+    assert "ALLOWED_HOSTS = ['polls.lb.test', 'www.polls.lb.test', 'localhost']" in settings
 
 
 def test_no_secret_in_unit_files_or_process_list(app1):

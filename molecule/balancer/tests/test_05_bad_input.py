@@ -5,7 +5,6 @@ import json
 import pytest
 
 from tests.lib.molecule_helpers import run_playbook
-from tests.lib.recap import parse_recap
 
 CASES = [
     ({"django_app_allowed_hosts": []}, "django_app_allowed_hosts"),
@@ -21,6 +20,5 @@ def test_bad_input_fails_before_any_change(extra, variable):
     assert result.returncode != 0
     # ansible-core prints task errors on stderr.
     assert variable in result.stdout + result.stderr
-    recap = parse_recap(result.stdout)
-    assert recap, "no host ran"
-    assert all(r.changed == 0 for r in recap.values()), recap
+    assert result.recap is not None and result.recap.hosts, "no host ran"
+    assert all(r.changed == 0 for r in result.recap.hosts.values()), result.recap

@@ -1,6 +1,6 @@
 """Static files on the S3-compatible endpoint (tutorial step 7): django-storages, CORS, the bucket.
 
-The endpoint (stack-s3) runs moto's server under systemd with TLS from its own
+The endpoint (lb-s3) runs moto's server under systemd with TLS from its own
 CA and accepts only the scenario's key pair.
 """
 
@@ -8,11 +8,11 @@ import json
 import shlex
 
 import pytest
+from conftest import DOMAIN, ROOT_CA, SITE
 
 from tests.lib.molecule_helpers import UnixClient, run_playbook
-from tests.lib.recap import parse_recap
 
-ENDPOINT = "https://stack-s3:9000"
+ENDPOINT = "https://lb-s3:9000"
 BUCKET = "polls-static"
 CA = "/etc/ssl/certs/static-offload-ca.pem"
 OBJECT_URL = f"{ENDPOINT}/{BUCKET}/static/admin/css/base.css"
@@ -75,7 +75,7 @@ def test_listing_the_bucket_anonymously_is_refused(app2):
     assert curl(app2, "-o /dev/null -w '%{http_code}'", f"{ENDPOINT}/{BUCKET}/") == "403"
 
 
-@pytest.mark.parametrize(("origin", "allowed"), [("https://polls.test", True), ("https://evil.example", False)])
+@pytest.mark.parametrize(("origin", "allowed"), [(SITE, True), ("https://www.polls.lb.test", True), ("https://evil.example", False)])
 def test_cors_preflight_allows_only_the_site(app1, origin, allowed):
     out = curl(
         app1, "-X OPTIONS -o /dev/null -D -", f"-H 'Origin: {origin}'", "-H 'Access-Control-Request-Method: GET'", OBJECT_URL
@@ -90,7 +90,9 @@ def test_cors_preflight_allows_only_the_site(app1, origin, allowed):
 def test_bucket_cors_rules_are_the_configured_ones(app1):
     result = boto(app1, "cors")
     assert result.rc == 0, result.stderr
-    assert json.loads(result.stdout) == [{"AllowedOrigins": ["https://polls.test"], "AllowedMethods": ["GET"], "MaxAgeSeconds": 600}]
+    assert json.loads(result.stdout) == [
+        {"AllowedOrigins": [SITE, "https://www.polls.lb.test"], "AllowedMethods": ["GET"], "MaxAgeSeconds": 600}
+    ]
 
 
 def test_endpoint_refuses_a_wrong_secret(app1):
@@ -102,17 +104,16 @@ def test_endpoint_refuses_a_wrong_secret(app1):
 
 @pytest.mark.parametrize("name", ["app1", "app2"])
 def test_admin_css_links_point_at_the_endpoint(name, request):
-    status, _, body = UnixClient(request.getfixturevalue(name), server="polls.test").request("/admin/login/")
+    status, _, body = UnixClient(request.getfixturevalue(name), server=DOMAIN).request("/admin/login/")
     assert status == 200
     assert f'href="{OBJECT_URL}"' in body
     assert 'href="/static/' not in body
 
 
-def test_nginx_serves_no_static_files_itself(app1):
-    # The /static/ location is gone: the request reaches Django, which has no such page.
-    status, _, _ = UnixClient(app1, https="/etc/ssl/django-stack/polls.crt", server="polls.test").request(
-        "/static/admin/css/base.css"
-    )
+def test_nginx_serves_no_static_files_itself(client, app1):
+    # The /static/ location is gone: through the balancer the request reaches
+    # Django, which has no such page.
+    status, _, _ = UnixClient(client, https=ROOT_CA, server=DOMAIN, resolve=None).request("/static/admin/css/base.css")
     assert status == 404
     assert not app1.file("/srv/polls/static/admin").exists
 
@@ -133,8 +134,8 @@ def test_a_second_run_uploads_nothing(app1):
     before = json.loads(boto(app1, "list").stdout)
     result = run_playbook("--tags", "static_offload,django_app_manage")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    recap = parse_recap(result.stdout)
-    assert recap and all(r.changed == 0 for r in recap.values()), recap
+    assert result.recap is not None and result.recap.hosts
+    assert result.recap.unclean_hosts() == [], result.recap.changed_tasks
     assert json.loads(boto(app1, "list").stdout) == before
 
 
@@ -146,9 +147,9 @@ def test_wrong_credentials_fail_clearly_and_the_site_keeps_its_static_files(app1
     assert "refused the credentials" in output
     assert "vault_static_offload_secret_key" in output
     assert wrong not in output
-    recap = parse_recap(result.stdout)
-    assert all(r.changed == 0 for r in recap.values()), recap
+    assert result.recap is not None
+    assert all(r.changed == 0 for r in result.recap.hosts.values()), result.recap
     # The site and its static files are as they were.
-    status, _, body = UnixClient(app1, server="polls.test").request("/admin/login/")
+    status, _, body = UnixClient(app1, server=DOMAIN).request("/admin/login/")
     assert status == 200 and f'href="{OBJECT_URL}"' in body
     assert curl(app1, "-o /dev/null -w '%{http_code}'", OBJECT_URL) == "200"

@@ -1,7 +1,6 @@
 """Tags select a tier (and changing nothing on a converged stack); site.yml never switches releases behind a balancer."""
 
 from tests.lib.molecule_helpers import run_playbook
-from tests.lib.recap import changed_hosts, parse_recap
 
 
 def test_tag_balancer_runs_the_balancer_play_only():
@@ -11,7 +10,7 @@ def test_tag_balancer_runs_the_balancer_play_only():
     # Preflight validates every role (tag always); nothing else of the app tier runs.
     assert "TASK [django_app : Write the deployment settings]" not in result.stdout
     assert "TASK [nginx : Render the site" not in result.stdout
-    assert changed_hosts(result.stdout) == []
+    assert result.recap.unclean_hosts() == [], result.recap.changed_tasks
 
 
 def test_tag_web_in_check_mode_reports_no_change():
@@ -19,7 +18,7 @@ def test_tag_web_in_check_mode_reports_no_change():
     assert result.returncode == 0, result.stdout[-4000:]
     assert "TASK [nginx : Render the site" in result.stdout
     assert "TASK [django_app : Write the deployment settings]" not in result.stdout
-    assert changed_hosts(result.stdout) == []
+    assert result.recap.unclean_hosts() == [], result.recap.changed_tasks
 
 
 def test_site_yml_does_not_switch_the_release_behind_the_balancer(app1, app2):
@@ -31,7 +30,7 @@ def test_site_yml_does_not_switch_the_release_behind_the_balancer(app1, app2):
     assert result.returncode != 0, output[-4000:]
     assert "but django_app_version is 1" in output, output[-4000:]
     assert "rolling_update.yml" in output
-    recap = parse_recap(result.stdout)
+    recap = result.recap.hosts
     assert {r.host for r in recap.values() if r.failed} == {"lb-app1", "lb-app2"}, recap
     assert all(r.changed == 0 for r in recap.values()), recap
     for app in (app1, app2):
