@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make up    deploy the stack to local container "droplets"
 #   make test  lint, unit tests and every Molecule scenario
+# For day-to-day work, `make check` is the fast tier: lint, unit tests and one
+# smoke scenario (SMOKE_SCENARIO), in a few minutes.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -17,14 +19,22 @@ export DJANGO_STACK_IMAGE ?= django-stack/debian12-systemd:latest
 # A CA bundle the hosts must trust on top of their own (TLS-inspecting proxy).
 export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDLE))
 
-.PHONY: help up down bench test lint unit molecule image docker venv secrets clean
+# The scenario `make check` runs: django_app and gunicorn on single hosts.
+SMOKE_SCENARIO ?= app
+
+.PHONY: help up down bench test check lint unit molecule image docker venv secrets clean
 
 help:
 	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
 	@echo "make down      remove the local droplets and their network"
 	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
-	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='base stack' for some)"
-	@echo "make lint | unit | molecule | image"
+	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='base edge' for some); what CI runs"
+	@echo "make check     the fast tier: lint + unit tests + one smoke scenario (SMOKE_SCENARIO=$(SMOKE_SCENARIO))"
+	@echo "make lint      yamllint, ansible-lint (production profile) and ruff"
+	@echo "make unit      the pytest unit tests (tests/unit)"
+	@echo "make molecule  the Molecule scenarios only (SCENARIOS=... for some; MOLECULE_JOBS=2 at a time)"
+	@echo "make image     build the systemd test image with debootstrap (once; reused while it exists)"
+	@echo "make clean     make down, and drop the fact cache"
 
 $(BIN)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed ($(PYTHON))"; exit 1; }
@@ -68,6 +78,9 @@ molecule: venv image
 	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
 test: lint unit molecule
+
+check: lint unit image
+	$(BIN)/python tests/run_scenarios.py $(SMOKE_SCENARIO)
 
 clean: down
 	rm -rf .cache

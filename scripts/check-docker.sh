@@ -1,19 +1,58 @@
 #!/usr/bin/env bash
-# Fail early, and say how to fix it, when no Docker engine answers.
-if ! command -v docker >/dev/null 2>&1; then
+# Make sure a Docker engine answers (the local droplets and the Molecule
+# scenarios are containers) and that debootstrap, which builds the test image,
+# is there. On Debian or Ubuntu, as root or with password-less sudo, this
+# installs Debian's engine (docker.io) and debootstrap and starts the engine,
+# as CI does; anywhere else it says what to do.
+set -euo pipefail
+
+SUDO=()
+if [[ $EUID -ne 0 ]] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO=(sudo -n)
+fi
+can_install() {
+    [[ -r /etc/debian_version ]] && command -v apt-get >/dev/null 2>&1 && { [[ $EUID -eq 0 ]] || ((${#SUDO[@]})); }
+}
+explain() {
     cat >&2 <<'MSG'
-Docker is not installed. The local droplets and the Molecule scenarios run in
-Docker containers. On Debian/Ubuntu:  sudo apt-get install -y docker.io
+The local droplets and the Molecule scenarios need a Docker engine and
+debootstrap. On Debian/Ubuntu:  sudo apt-get install -y docker.io debootstrap
 then start the engine (sudo systemctl start docker, or `sudo dockerd &` where
 systemd does not run) and try again.
 MSG
     exit 1
+}
+
+missing=()
+# docker.io brings the engine (dockerd) and the client.
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+if ((${#missing[@]})); then
+    can_install || explain
+    echo "docker: installing ${missing[*]}"
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! docker info >/dev/null 2>&1; then
-    cat >&2 <<'MSG'
-The docker client is installed but no Docker engine answers (`docker info`
-fails). Start it: `sudo systemctl start docker`, or `sudo dockerd &` where
-systemd does not run; Debian's engine is the docker.io package.
-MSG
+
+docker info >/dev/null 2>&1 && exit 0
+if "${SUDO[@]}" docker info >/dev/null 2>&1; then
+    echo "A Docker engine runs, but this user may not use it: add it to the docker group or run as root." >&2
     exit 1
 fi
+can_install || explain
+if [[ -d /run/systemd/system ]]; then
+    echo "docker: starting the engine (systemctl start docker)"
+    "${SUDO[@]}" systemctl start docker
+else
+    # No systemd on this machine (a CI runner, a container): run the engine in
+    # the background, its log beside the other temporary files.
+    echo "docker: starting dockerd (log: /tmp/dockerd.log)"
+    "${SUDO[@]}" sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
+fi
+for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && exit 0
+    sleep 1
+done
+echo "docker: the engine did not start; the end of its log:" >&2
+tail -n 30 /tmp/dockerd.log >&2 2>/dev/null || true
+exit 1
