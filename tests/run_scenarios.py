@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from tests.lib.recap import changed_hosts, changed_tasks  # noqa: E402
+from tests.lib.recap import RecapMissing, read_recap, recap_env  # noqa: E402
 
 # Scenarios start in this order when present (the longest first, so that the
 # workers finish close together); others follow alphabetically.
@@ -54,10 +55,11 @@ def say(text: str) -> None:
         print(text, flush=True)
 
 
-def molecule(action: str, scenario: str, *extra: str) -> subprocess.CompletedProcess:
+def molecule(action: str, scenario: str, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run one Molecule action; its output is appended to the scenario's log."""
     cmd = ["molecule", action, "-s", scenario, *extra]
-    proc = subprocess.run(cmd, cwd=ROOT, check=False, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {**os.environ, **(env or {})}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, check=False, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{scenario}.log", "a", encoding="utf-8") as log:
         log.write(f"\n=== {scenario}: {' '.join(cmd)} (exit {proc.returncode})\n{proc.stdout}")
@@ -82,15 +84,22 @@ def leaked(scenario: str, output: str) -> list[str]:
 
 
 def check_mode_clean(scenario: str) -> tuple[bool, str]:
-    proc = molecule("converge", scenario, "--", "--check", "--diff")
-    shown = leaked(scenario, proc.stdout)
-    if shown:
-        return False, f"secrets shown in the --check --diff output: {shown}"
+    # The recap_json callback writes the structured recap of the run there.
+    with tempfile.TemporaryDirectory(prefix="recap-") as scratch:
+        recap_file = os.path.join(scratch, "recap.json")
+        proc = molecule("converge", scenario, "--", "--check", "--diff", env=recap_env(recap_file))
+        shown = leaked(scenario, proc.stdout)
+        if shown:
+            return False, f"secrets shown in the --check --diff output: {shown}"
+        try:
+            recap = read_recap(recap_file)
+        except RecapMissing as exc:
+            return False, f"the --check run (exit {proc.returncode}): {exc}"
     if proc.returncode != 0:
         return False, "the --check run failed"
-    hosts = changed_hosts(proc.stdout)
+    hosts = recap.unclean_hosts()
     if hosts:
-        tasks = "\n  ".join(changed_tasks(proc.stdout)) or "(see the recap)"
+        tasks = "\n  ".join(recap.changed_tasks + recap.failed_tasks) or "(see the recap)"
         return False, f"--check on converged hosts reports changes on {', '.join(hosts)}:\n  {tasks}"
     return True, ""
 
