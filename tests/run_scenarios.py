@@ -53,6 +53,11 @@ os.environ.setdefault("MOLECULE_COMMAND_BORDERS", "false")
 os.environ.setdefault("ANSIBLE_NOCOLOR", "1")
 os.environ.setdefault("NO_COLOR", "1")
 sys.path.insert(0, str(ROOT))
+# molecule (and the ansible-playbook it runs) from the virtualenv of this
+# interpreter, also when that virtualenv is not activated.
+_BIN = Path(sys.executable).parent
+if (_BIN / "molecule").exists() and str(_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = f"{_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 import yaml  # noqa: E402
 
