@@ -2,14 +2,16 @@
 """Generate the demo secrets of the local droplets once (never committed).
 
 Writes <inventory>/group_vars/all/secrets.yml (mode 0600, git-ignored) with
-random passwords, or adds the names it lacks. For real droplets use an
-encrypted vault instead (group_vars/all/vault.yml.example).
+random passwords, or adds the names it lacks (an existing file with a looser
+mode is tightened to 0600 first). For real droplets use an encrypted vault
+instead (group_vars/all/vault.yml.example).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import stat
 import sys
 from pathlib import Path
 
@@ -55,6 +57,12 @@ def main(argv: list[str]) -> int:
         return 0
     target = inventory / "group_vars" / "all" / "secrets.yml"
     if target.exists():
+        # An older or hand-made file may be readable by others: make it private
+        # before reading it or adding secrets to it.
+        mode = stat.S_IMODE(target.stat().st_mode)
+        if mode != 0o600:
+            os.chmod(target, 0o600)
+            print(f"{target} had mode {mode:04o}; tightened to 0600")
         missing = generate(defined_names(target.read_text()))
         if missing:
             with target.open("a") as handle:

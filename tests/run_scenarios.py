@@ -1,27 +1,51 @@
 #!/usr/bin/env python3
-"""Run every Molecule scenario, one after another, and report durations.
+"""Run every Molecule scenario and report how long each action took.
 
-For each scenario: destroy, create, prepare, converge, idempotence, a
-``--check --diff`` run that must report no change (Molecule's own ``check``
-action does not assert that), verify, and destroy again (also on failure).
+For each scenario: destroy, create, prepare, converge, idempotence (converge
+again: no host may change), a ``--check --diff`` converge that must report no
+change either (Molecule's own ``check`` action does not assert that), verify,
+and destroy again (also on failure).
+
+Idempotence and check mode are judged on the structured recap that the
+recap_json callback (tests/callback_plugins) writes to $DJANGO_STACK_RECAP_FILE,
+not on the PLAY RECAP text: a host that changed, failed or was unreachable, or
+a run that wrote no recap, fails the scenario, naming the changed tasks.
+No action's output may show a vault_* value the scenario declares. The
+scenarios in VERBOSE_CONVERGE run their first converge with -vvv, where
+secrets leak most easily; that output is kept whole in
+.cache/molecule-logs/<scenario>.converge-vvv.log (only its tail goes into the
+scenario's log).
+
+Scenarios start longest first, by the totals recorded in
+.cache/scenario-durations.json (rewritten after every run); scenarios with no
+record start before them, in PREFERRED_ORDER.
 
 Usage: run_scenarios.py [SCENARIO ...]   (default: every molecule/*/molecule.yml)
 Environment:
   MOLECULE_JOBS=N   scenarios run N at a time (default 2); each one's output is
-                    kept in .cache/molecule-logs/<scenario>.log and printed as
-                    one block when it ends
+                    kept in .cache/molecule-logs/<scenario>.log. When a
+                    scenario ends, its action times, PLAY RECAPs and test
+                    summary are printed (the whole log when it failed)
   MOLECULE_KEEP=1   keep the containers of a failed scenario
+  MOLECULE_VERBOSE_CONVERGE=a,b   scenarios whose first converge runs with -vvv
+                    (default: VERBOSE_CONVERGE; empty for none)
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 # Plain output: no frames around the commands Molecule runs, no colours.
@@ -29,14 +53,51 @@ os.environ.setdefault("MOLECULE_COMMAND_BORDERS", "false")
 os.environ.setdefault("ANSIBLE_NOCOLOR", "1")
 os.environ.setdefault("NO_COLOR", "1")
 sys.path.insert(0, str(ROOT))
+# molecule (and the ansible-playbook it runs) from the virtualenv of this
+# interpreter, also when that virtualenv is not activated.
+_BIN = Path(sys.executable).parent
+if (_BIN / "molecule").exists() and str(_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = f"{_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 import yaml  # noqa: E402
 
-from tests.lib.recap import changed_hosts, changed_tasks  # noqa: E402
+from tests.lib.recap import RECAP_FILE_VARIABLE, RecapMissing, read_recap, recap_env  # noqa: E402
 
-# Scenarios start in this order when present (the longest first, so that the
-# workers finish close together); others follow alphabetically.
+# Scenarios with no recorded duration start in this order when present (the
+# longest first, so that the workers finish close together); others follow
+# alphabetically.
 PREFERRED_ORDER = ["balancer", "stack", "pgbouncer", "edge", "dbtier", "app", "postgresql_server", "app_database", "base", "virtualenv"]
+# Scenarios whose first converge runs with -vvv, to prove that no secret shows
+# even at that verbosity (MOLECULE_VERBOSE_CONVERGE overrides it).
+VERBOSE_CONVERGE = {"balancer"}
+# Lines of the -vvv output copied into the scenario's log; the rest stays in
+# its own file.
+VERBOSE_TAIL = 200
+# Lines of the verify output shown for a passed scenario (the test summary).
+VERIFY_TAIL = 40
+
+LOGS = ROOT / ".cache" / "molecule-logs"
+DURATIONS = ROOT / ".cache" / "scenario-durations.json"
+# The columns of the final table, and the actions each one adds up.
+COLUMNS = {
+    "create": ("create", "prepare"),
+    "converge": ("converge",),
+    "idempotence": ("idempotence",),
+    "check": ("check",),
+    "verify": ("verify",),
+    "destroy": ("destroy",),
+}
+HEADINGS = {"create": "create+prep", "idempotence": "idempot."}
+_PRINT = threading.Lock()
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def say(text: str) -> None:
+    with _PRINT:
+        print(text, flush=True)
+
+
+# --- which scenarios, in which order ------------------------------------------
 
 
 def discover() -> list[str]:
@@ -45,24 +106,46 @@ def discover() -> list[str]:
     return ordered + [n for n in names if n not in ordered]
 
 
-LOGS = ROOT / ".cache" / "molecule-logs"
-_PRINT = threading.Lock()
+def load_durations(path: Path | None = None) -> dict[str, float]:
+    """The recorded total seconds of each scenario ({} when there is no record)."""
+    path = path or DURATIONS
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
 
 
-def say(text: str) -> None:
-    with _PRINT:
-        print(text, flush=True)
+def schedule(names: Iterable[str], durations: dict[str, float]) -> list[str]:
+    """Longest first by the recorded durations; unrecorded ones before them, in preferred order."""
+    names = list(dict.fromkeys(names))
+    rank = {name: i for i, name in enumerate(PREFERRED_ORDER)}
+    unknown = sorted((n for n in names if n not in durations), key=lambda n: (rank.get(n, len(rank)), n))
+    known = sorted((n for n in names if n in durations), key=lambda n: (-durations[n], n))
+    return unknown + known
 
 
-def molecule(action: str, scenario: str, *extra: str) -> subprocess.CompletedProcess:
-    """Run one Molecule action; its output is appended to the scenario's log."""
-    cmd = ["molecule", action, "-s", scenario, *extra]
-    proc = subprocess.run(cmd, cwd=ROOT, check=False, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    LOGS.mkdir(parents=True, exist_ok=True)
-    with open(LOGS / f"{scenario}.log", "a", encoding="utf-8") as log:
-        log.write(f"\n=== {scenario}: {' '.join(cmd)} (exit {proc.returncode})\n{proc.stdout}")
-    say(f"--- {scenario}: {action} {'ok' if proc.returncode == 0 else 'FAILED'}")
-    return proc
+def save_durations(results: Iterable[ScenarioResult], path: Path | None = None) -> None:
+    """Record the total of every passed scenario, keeping the others' older records."""
+    path = path or DURATIONS
+    durations = load_durations(path)
+    durations.update({r.name: round(r.seconds, 1) for r in results if r.ok})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(dict(sorted(durations.items())), indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def verbose_scenarios() -> set[str]:
+    value = os.environ.get("MOLECULE_VERBOSE_CONVERGE")
+    if value is None:
+        return set(VERBOSE_CONVERGE)
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+# --- secrets -------------------------------------------------------------------
 
 
 def scenario_secrets(scenario: str) -> list[str]:
@@ -81,67 +164,265 @@ def leaked(scenario: str, output: str) -> list[str]:
     return [secret[:4] + "..." for secret in scenario_secrets(scenario) if secret in output]
 
 
-def check_mode_clean(scenario: str) -> tuple[bool, str]:
-    proc = molecule("converge", scenario, "--", "--check", "--diff")
-    shown = leaked(scenario, proc.stdout)
-    if shown:
-        return False, f"secrets shown in the --check --diff output: {shown}"
-    if proc.returncode != 0:
-        return False, "the --check run failed"
-    hosts = changed_hosts(proc.stdout)
-    if hosts:
-        tasks = "\n  ".join(changed_tasks(proc.stdout)) or "(see the recap)"
-        return False, f"--check on converged hosts reports changes on {', '.join(hosts)}:\n  {tasks}"
+def leaked_in_file(scenario: str, path: Path) -> tuple[list[str], int, int]:
+    """leaked() over a file read in chunks (for -vvv output); also its size in bytes and lines."""
+    secrets = scenario_secrets(scenario)
+    overlap = max((len(s) for s in secrets), default=1) - 1
+    found: set[str] = set()
+    lines = 0
+    carry = ""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count("\n")
+            window = carry + chunk
+            found.update(s for s in secrets if s in window)
+            carry = window[-overlap:] if overlap > 0 else ""
+    shown = [s[:4] + "..." for s in secrets if s in found]
+    return shown, path.stat().st_size, lines
+
+
+# --- running one action ---------------------------------------------------------
+
+
+def call_molecule(args: list[str], env: dict[str, str], output: IO[str]) -> int:
+    """Run ``molecule ARGS`` with stdout and stderr going to ``output``; return its exit code."""
+    proc = subprocess.run(["molecule", *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, check=False)
+    return proc.returncode
+
+
+@dataclass
+class Step:
+    label: str
+    ok: bool
+    seconds: float
+    recaps: list[str] = field(default_factory=list)
+    tail: str = ""
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    ok: bool = False
+    why: str = ""
+    seconds: float = 0.0
+    steps: list[Step] = field(default_factory=list)
+
+    def column(self, column: str) -> float | None:
+        """Seconds spent in the actions of a table column (None when none of them ran)."""
+        spent = [s.seconds for s in self.steps if s.label in COLUMNS[column]]
+        return sum(spent) if spent else None
+
+
+def log_path(scenario: str) -> Path:
+    return LOGS / f"{scenario}.log"
+
+
+def append_log(scenario: str, text: str) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(log_path(scenario), "a", encoding="utf-8") as log:
+        log.write(text if text.endswith("\n") else text + "\n")
+
+
+def recap_blocks(output: str) -> list[str]:
+    """Every PLAY RECAP block (heading and host lines) in an ansible-playbook output."""
+    blocks, current = [], None
+    for line in _ANSI.sub("", output).splitlines():
+        if line.startswith("PLAY RECAP"):
+            current = [line]
+            blocks.append(current)
+        elif current is not None:
+            if line.strip():
+                current.append(line.rstrip())
+            else:
+                current = None if len(current) > 1 else current
+    return ["\n".join(block) for block in blocks]
+
+
+@dataclass
+class Outcome:
+    code: int
+    output: str
+    shown: list[str]
+
+
+def run_action(run: ScenarioResult, label: str, args: list[str], extra_env: dict[str, str] | None = None, verbose: bool = False) -> Outcome:
+    """Run one Molecule action, log its output and check it for secrets (the verdict is the caller's)."""
+    scenario = run.name
+    env = {k: v for k, v in os.environ.items() if k != RECAP_FILE_VARIABLE}
+    env.update(extra_env or {})
+    LOGS.mkdir(parents=True, exist_ok=True)
+    out_file = LOGS / (f"{scenario}.converge-vvv.log" if verbose else f".{scenario}.{label}.out")
+    started = time.monotonic()
+    with open(out_file, "w", encoding="utf-8") as output:
+        code = call_molecule(args, env, output)
+    seconds = time.monotonic() - started
+    header = f"\n=== {scenario}: molecule {' '.join(args)} (exit {code}, {seconds:.0f} s)\n"
+    if verbose:
+        shown, size, lines = leaked_in_file(scenario, out_file)
+        with open(out_file, encoding="utf-8", errors="replace") as handle:
+            tail = "".join(_last_lines(handle, VERBOSE_TAIL))
+        relative = out_file.relative_to(ROOT) if out_file.is_relative_to(ROOT) else out_file
+        note = (
+            f"=== {scenario}: the full -vvv output is in {relative}; {size} bytes in {lines} lines checked for "
+            f"{len(scenario_secrets(scenario))} secret value(s): {'SHOWN ' + str(shown) if shown else 'none shown'}\n"
+        )
+        omitted = max(0, lines - VERBOSE_TAIL)
+        append_log(scenario, header + (f"[... {omitted} lines omitted, last {VERBOSE_TAIL} follow ...]\n" if omitted else "") + tail + note)
+        text = tail
+    else:
+        text = out_file.read_text(encoding="utf-8", errors="replace")
+        out_file.unlink()
+        shown = leaked(scenario, text)
+        append_log(scenario, header + text)
+    run.steps.append(Step(label=label, ok=code == 0, seconds=seconds, recaps=recap_blocks(text)))
+    return Outcome(code=code, output=text, shown=shown)
+
+
+def _last_lines(handle: IO[str], count: int) -> list[str]:
+    return list(deque(handle, maxlen=count))
+
+
+def finish_step(run: ScenarioResult, ok: bool) -> None:
+    step = run.steps[-1]
+    step.ok = ok
+    line = f"--- {run.name}: {step.label} {'ok' if ok else 'FAILED'} in {step.seconds:.0f} s"
+    append_log(run.name, line)
+    say(line)
+
+
+def plain_action(run: ScenarioResult, label: str, *extra: str, verbose: bool = False) -> tuple[bool, str]:
+    """An action that passes when it exits 0 and shows no secret."""
+    args = [label, "-s", run.name, *extra]
+    outcome = run_action(run, label, args, verbose=verbose)
+    if label == "verify":
+        run.steps[-1].tail = "\n".join(outcome.output.splitlines()[-VERIFY_TAIL:])
+    where = f"{label} -vvv" if verbose else label
+    if outcome.shown:
+        finish_step(run, False)
+        return False, f"secrets shown in the {where} output: {outcome.shown}"
+    finish_step(run, outcome.code == 0)
+    return (True, "") if outcome.code == 0 else (False, f"{label} failed")
+
+
+def recap_action(run: ScenarioResult, label: str, *extra: str) -> tuple[bool, str]:
+    """A converge that must leave every host unchanged, judged on the structured recap."""
+    recap_file = LOGS / f"{run.name}.{label}.recap.json"
+    recap_file.parent.mkdir(parents=True, exist_ok=True)
+    recap_file.unlink(missing_ok=True)
+    args = ["converge", "-s", run.name, *extra]
+    outcome = run_action(run, label, args, extra_env=recap_env(recap_file))
+    ok, why = recap_verdict(label, outcome, recap_file)
+    finish_step(run, ok)
+    return ok, why
+
+
+def recap_verdict(label: str, outcome: Outcome, recap_file: Path) -> tuple[bool, str]:
+    what = {"idempotence": "the second converge", "check": "the --check --diff converge"}.get(label, label)
+    if outcome.shown:
+        return False, f"secrets shown in the {label} output: {outcome.shown}"
+    try:
+        recap = read_recap(recap_file)
+    except RecapMissing as exc:
+        return False, f"{label}: {what} (exit {outcome.code}): {exc}"
+    unclean = recap.unclean_hosts()
+    if outcome.code != 0 and not unclean:
+        return False, f"{label}: {what} failed (exit {outcome.code}) although every host is clean in its recap"
+    if unclean:
+        details = "\n  ".join([*recap.changed_tasks, *(f"FAILED {t}" for t in recap.failed_tasks)]) or "(no task named: see the log)"
+        return False, f"{label}: {what} reports changes or failures on {', '.join(unclean)}:\n  {details}"
     return True, ""
 
 
-def run_scenario(scenario: str) -> tuple[bool, str]:
-    molecule("destroy", scenario)
-    for action in ("create", "prepare", "converge", "idempotence"):
-        proc = molecule(action, scenario)
-        shown = leaked(scenario, proc.stdout)
-        if shown:
-            return False, f"secrets shown in the {action} output: {shown}"
-        if proc.returncode != 0:
-            return False, f"{action} failed"
-    ok, why = check_mode_clean(scenario)
+# --- one scenario ----------------------------------------------------------------
+
+
+def run_scenario(run: ScenarioResult) -> tuple[bool, str]:
+    plain_action(run, "destroy")
+    for label in ("create", "prepare"):
+        ok, why = plain_action(run, label)
+        if not ok:
+            return False, why
+    if run.name in verbose_scenarios():
+        ok, why = plain_action(run, "converge", "--", "-vvv", verbose=True)
+    else:
+        ok, why = plain_action(run, "converge")
     if not ok:
         return False, why
-    if molecule("verify", scenario).returncode != 0:
-        return False, "verify failed"
-    return True, ""
+    ok, why = recap_action(run, "idempotence")
+    if not ok:
+        return False, why
+    ok, why = recap_action(run, "check", "--", "--check", "--diff")
+    if not ok:
+        return False, why
+    return plain_action(run, "verify")
 
 
-def one(scenario: str) -> tuple[str, bool, str, float]:
-    (LOGS / f"{scenario}.log").unlink(missing_ok=True)
+def summary(run: ScenarioResult) -> str:
+    """What stdout shows of a scenario once it ended: the whole log when it failed."""
+    log = log_path(run.name)
+    relative = log.relative_to(ROOT) if log.is_relative_to(ROOT) else log
+    closing = f"=== {run.name}: {'PASSED' if run.ok else 'FAILED: ' + run.why} in {run.seconds:.0f} s (full log: {relative})"
+    if not run.ok:
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else "(no log)"
+        return f"{text}\n{closing}"
+    parts = [f"--- {run.name}: {s.label} {'ok' if s.ok else 'FAILED'} in {s.seconds:.0f} s" for s in run.steps]
+    for step in run.steps:
+        for block in step.recaps:
+            parts.append(f"\n[{step.label}] {block}")
+        if step.tail:
+            parts.append(f"\n[{step.label}] last {VERIFY_TAIL} lines:\n{step.tail}")
+    return "\n".join(parts) + f"\n{closing}"
+
+
+def one(scenario: str) -> ScenarioResult:
+    run = ScenarioResult(name=scenario)
+    log_path(scenario).unlink(missing_ok=True)
     started = time.monotonic()
     try:
-        ok, why = run_scenario(scenario)
+        run.ok, run.why = run_scenario(run)
     except Exception as exc:  # noqa: BLE001 - report it as a failed scenario
-        ok, why = False, f"runner error: {exc!r}"
-    if ok or os.environ.get("MOLECULE_KEEP") != "1":
-        molecule("destroy", scenario)
-    seconds = time.monotonic() - started
-    log = (LOGS / f"{scenario}.log").read_text(encoding="utf-8", errors="replace")
-    say(f"\n{'=' * 30} {scenario} {'=' * 30}\n{log}\n=== {scenario}: {'PASSED' if ok else 'FAILED: ' + why} in {seconds:.0f} s")
-    return scenario, ok, why, seconds
+        run.ok, run.why = False, f"runner error: {exc!r}"
+    if run.ok or os.environ.get("MOLECULE_KEEP") != "1":
+        try:
+            plain_action(run, "destroy")
+        except Exception as exc:  # noqa: BLE001
+            append_log(scenario, f"=== {scenario}: destroy raised {exc!r}")
+    run.seconds = time.monotonic() - started
+    say(f"\n{'=' * 30} {scenario} {'=' * 30}\n{summary(run)}")
+    return run
+
+
+# --- the report --------------------------------------------------------------------
+
+
+def table(results: list[ScenarioResult], wall: float, jobs: int) -> str:
+    width = 22
+    heads = [HEADINGS.get(c, c) for c in COLUMNS]
+    lines = [
+        "Molecule scenarios (seconds)",
+        f"{'scenario':<{width}} {'result':<7}" + "".join(f" {h:>11}" for h in heads) + f" {'total':>7}",
+    ]
+    for run in results:
+        cells = "".join(f" {'-' if run.column(c) is None else format(run.column(c), '.0f'):>11}" for c in COLUMNS)
+        row = f"{run.name:<{width}} {'passed' if run.ok else 'FAILED':<7}{cells} {run.seconds:>7.0f}"
+        lines.append(row + (f"  {run.why.splitlines()[0]}" if run.why else ""))
+    failed = sum(1 for r in results if not r.ok)
+    pad = width + 1 + 7 + 12 * len(COLUMNS)
+    lines.append(f"{'wall clock':<{pad}} {wall:>7.0f}  ({jobs} at a time)")
+    lines.append(f"scenarios: {len(results) - failed} passed, {failed} failed")
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
-    scenarios = argv or discover()
+    scenarios = schedule(argv or discover(), load_durations())
     jobs = max(1, int(os.environ.get("MOLECULE_JOBS", "2")))
+    say(f"scenarios, in this order, {jobs} at a time: {' '.join(scenarios)}")
     wall = time.monotonic()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(one, scenarios))
-
-    print("\nMolecule scenarios")
-    print(f"{'scenario':<22} {'result':<8} {'duration':>9}")
-    for scenario, ok, why, seconds in results:
-        print(f"{scenario:<22} {'passed' if ok else 'FAILED':<8} {seconds:>8.0f}s" + (f"  {why.splitlines()[0]}" if why else ""))
-    failed = [r for r in results if not r[1]]
-    print(f"{'wall clock':<22} {'':<8} {time.monotonic() - wall:>8.0f}s  ({jobs} at a time)")
-    print(f"scenarios: {len(results) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    save_durations(results)
+    print("\n" + table(results, time.monotonic() - wall, jobs))
+    return 1 if any(not r.ok for r in results) else 0
 
 
 if __name__ == "__main__":

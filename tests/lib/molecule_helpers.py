@@ -6,9 +6,12 @@ import os
 import re
 import shlex
 import subprocess
+import tempfile
 from pathlib import Path
 
 import testinfra
+
+from tests.lib.recap import RecapMissing, read_recap, recap_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,14 +26,27 @@ def get_host(name: str):
 
 
 def run_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run a project playbook against the scenario's hosts; output is captured."""
+    """Run a project playbook against the scenario's hosts; output is captured.
+
+    The returned CompletedProcess also carries ``recap``: the run's Recap as the
+    recap_json callback wrote it (per-host counters, changed and failed tasks),
+    or None when the run wrote none (say, the playbook did not parse).
+    """
     env = dict(os.environ)
     ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
     if ephemeral and Path(ephemeral, "ansible.cfg").exists():
         env["ANSIBLE_CONFIG"] = str(Path(ephemeral, "ansible.cfg"))
     env.setdefault("ANSIBLE_NOCOLOR", "1")
     cmd = ["ansible-playbook", "-i", inventory(), str(ROOT / playbook), *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, check=False)
+    with tempfile.TemporaryDirectory(prefix="recap-") as scratch:
+        recap_file = Path(scratch, "recap.json")
+        env.update(recap_env(recap_file))
+        result = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, check=False)
+        try:
+            result.recap = read_recap(recap_file)
+        except RecapMissing:
+            result.recap = None
+    return result
 
 
 class UnixClient:

@@ -1,23 +1,32 @@
-"""Parse the PLAY RECAP of an ansible-playbook run.
+"""Read the recap that the ``recap_json`` callback writes at the end of a run.
 
-Molecule's own ``check`` action runs the converge playbook with ``--check`` but
-never asserts that nothing would change. The scenario runner uses this parser
-to make "a --check run on converged hosts reports no change" a real test.
+The callback (tests/callback_plugins/recap_json.py, enabled in ansible.cfg and
+in the Molecule base config) writes the per-host counters and the names of the
+changed and failed tasks to the file named by ``DJANGO_STACK_RECAP_FILE``.
+Reading that file, rather than the human PLAY RECAP text, keeps idempotence and
+check-mode assertions working whatever the stdout callback prints.
+
+Usage::
+
+    env = {**os.environ, **recap_env(path)}
+    subprocess.run(["ansible-playbook", ...], env=env)
+    recap = read_recap(path)
+    assert not recap.unclean_hosts(), recap.changed_tasks
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Molecule may frame the output of the commands it runs with a border.
-_BORDER = re.compile(r"^\s*[\u2502|]\s?", re.MULTILINE)
-_RECAP_LINE = re.compile(r"^(?P<host>\S+)\s*:\s*(?P<fields>(?:\w+=\d+\s*)+)$")
+# The variable the callback reads the file name from.
+RECAP_FILE_VARIABLE = "DJANGO_STACK_RECAP_FILE"
 
 
-def _clean(output: str) -> str:
-    return _BORDER.sub("", _ANSI.sub("", output))
+class RecapMissing(RuntimeError):
+    """The run wrote no recap (it did not start, or ended before its recap)."""
 
 
 @dataclass(frozen=True)
@@ -32,51 +41,40 @@ class HostRecap:
     ignored: int = 0
 
 
-def parse_recap(output: str) -> dict[str, HostRecap]:
-    """Return the per-host counters of the last PLAY RECAP in ``output``."""
-    text = _clean(output)
-    marker = text.rfind("PLAY RECAP")
-    if marker < 0:
-        raise ValueError("no PLAY RECAP in the output")
-    hosts: dict[str, HostRecap] = {}
-    for line in text[marker:].splitlines()[1:]:
-        line = line.strip()
-        if not line:
-            continue
-        match = _RECAP_LINE.match(line)
-        if not match:
-            # The profile_tasks callback prints its table after the recap.
-            break
-        fields = dict(item.split("=") for item in match.group("fields").split())
-        counters = {k: int(v) for k, v in fields.items() if k in HostRecap.__dataclass_fields__}
-        hosts[match.group("host")] = HostRecap(host=match.group("host"), **counters)
-    if not hosts:
-        raise ValueError("PLAY RECAP lists no host")
-    return hosts
+@dataclass
+class Recap:
+    hosts: dict[str, HostRecap] = field(default_factory=dict)
+    changed_tasks: list[str] = field(default_factory=list)
+    failed_tasks: list[str] = field(default_factory=list)
+
+    def unclean_hosts(self) -> list[str]:
+        """Hosts that changed, failed or were unreachable (any breaks an idempotence or check run)."""
+        return sorted(name for name, host in self.hosts.items() if host.changed or host.failed or host.unreachable)
 
 
-def changed_hosts(output: str) -> list[str]:
-    """Hosts that reported a change or a failure (both break a clean check run)."""
-    return sorted(
-        name
-        for name, recap in parse_recap(output).items()
-        if recap.changed or recap.failed or recap.unreachable
-    )
+def recap_env(path: str | os.PathLike) -> dict[str, str]:
+    """The environment variables that make a run write its recap to ``path``."""
+    return {RECAP_FILE_VARIABLE: str(path)}
 
 
-_CHANGED_TASK = re.compile(r"^changed: \[(?P<host>[^\]]+)\]")
-
-
-def changed_tasks(output: str) -> list[str]:
-    """``host => task`` for every task that reported ``changed``."""
-    text = _clean(output)
-    task = ""
-    found = []
-    for line in text.splitlines():
-        if line.startswith("TASK ["):
-            task = line[len("TASK [") : line.rfind("]")]
-        else:
-            match = _CHANGED_TASK.match(line)
-            if match:
-                found.append(f"{match.group('host')} => {task}")
-    return found
+def read_recap(path: str | os.PathLike) -> Recap:
+    """The recap the callback wrote to ``path``; RecapMissing when there is none."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    if not text.strip():
+        raise RecapMissing(
+            f"no recap was written: did the run start? ({path} is missing or empty; "
+            f"is the recap_json callback enabled and {RECAP_FILE_VARIABLE} passed on?)"
+        )
+    data = json.loads(text)
+    hosts = {}
+    for name, counters in (data.get("hosts") or {}).items():
+        counters = dict(counters)
+        # The callback keeps Ansible's name for the failure counter.
+        counters["failed"] = counters.pop("failures", counters.get("failed", 0))
+        known = {key: int(value) for key, value in counters.items() if key in HostRecap.__dataclass_fields__ and key != "host"}
+        hosts[name] = HostRecap(host=name, **known)
+    return Recap(hosts=hosts, changed_tasks=list(data.get("changed_tasks") or []), failed_tasks=list(data.get("failed_tasks") or []))

@@ -33,14 +33,17 @@ def test_not_a_directory_writes_nothing(tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
-def test_names_added_later_are_appended_and_old_ones_kept(tmp_path):
+def test_names_added_later_are_appended_and_old_ones_kept(tmp_path, capsys):
     inventory = tmp_path / "inv"
     target = inventory / "group_vars" / "all" / "secrets.yml"
     target.parent.mkdir(parents=True)
     target.write_text('---\nvault_stack_db_password: "kept-value"\n')
-    target.chmod(0o600)
+    # A file left world-readable (by hand, or by an older version): the script
+    # must make it private before it adds secrets to it.
+    target.chmod(0o644)
     assert local_secrets.main([str(inventory)]) == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "tightened to 0600" in capsys.readouterr().out
     values = yaml.safe_load(target.read_text())
     assert values["vault_stack_db_password"] == "kept-value"
     assert set(values) == set(local_secrets.NAMES) | set(local_secrets.KEY_NAMES)
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -1,0 +1,107 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write the run's recap (per-host counters, changed and failed tasks) to a JSON file.
+
+Why a custom callback: no maintained callback writes the per-host stats and the changed tasks to a file beside the normal human output.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+    name: recap_json
+    type: aggregate
+    short_description: write the per-host recap and the changed tasks of a run to a JSON file
+    description:
+      - At the end of the run, writes the per-host counters of the PLAY RECAP, the tasks that
+        reported C(changed) and the tasks that failed (or were unreachable) to a JSON file.
+      - The human output of the stdout callback is left as it is.
+      - 'The file holds C({"hosts": {HOST: {"ok": N, "changed": N, "unreachable": N, "failures": N, "skipped": N,
+        "rescued": N, "ignored": N}}, "changed_tasks": ["HOST => ROLE : TASK", ...], "failed_tasks": [...]}).'
+      - C(changed_tasks) names the tasks behind the C(changed) counters, ignored failures that
+        report C(changed) included, as Ansible counts them.
+      - Failures listed in C(failed_tasks) include those a block later rescued (the C(rescued)
+        counter tells them apart); failures under C(ignore_errors) are not listed.
+      - The file is replaced atomically (written beside it, then renamed). Nothing is written
+        when the option is unset, nor when the run ends before its recap (for example when the
+        playbook does not parse).
+    requirements:
+      - enable in configuration (C(callbacks_enabled))
+    options:
+      path:
+        description: The file to write the recap to. Unset or empty, the callback does nothing.
+        type: path
+        env:
+          - name: DJANGO_STACK_RECAP_FILE
+"""
+
+import json  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+from ansible.plugins.callback import CallbackBase  # noqa: E402
+
+
+def _host_name(result) -> str:
+    host = getattr(result, "host", None) or result._host
+    return host.get_name()
+
+
+def _task_name(result) -> str:
+    task = getattr(result, "task", None) or result._task
+    return task.get_name().strip()
+
+
+def _result(result) -> dict:
+    data = getattr(result, "result", None)
+    return result._result if data is None else data
+
+
+class CallbackModule(CallbackBase):
+    """Aggregate callback: the recap of the run as JSON, for tests to read."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "recap_json"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None):
+        super().__init__(display=display)
+        self.changed_tasks: list[str] = []
+        self.failed_tasks: list[str] = []
+
+    def v2_runner_on_ok(self, result) -> None:
+        if _result(result).get("changed"):
+            self.changed_tasks.append(f"{_host_name(result)} => {_task_name(result)}")
+
+    def v2_runner_on_failed(self, result, ignore_errors: bool = False) -> None:
+        if not ignore_errors:
+            self.failed_tasks.append(f"{_host_name(result)} => {_task_name(result)}")
+        elif _result(result).get("changed"):
+            # Ansible counts an ignored failure that says "changed" as a change:
+            # name it too, so that the list explains the counter.
+            self.changed_tasks.append(f"{_host_name(result)} => {_task_name(result)}")
+
+    def v2_runner_on_unreachable(self, result) -> None:
+        self.failed_tasks.append(f"{_host_name(result)} => {_task_name(result)} (unreachable)")
+
+    def v2_playbook_on_stats(self, stats) -> None:
+        path = self.get_option("path")
+        if not path:
+            return
+        hosts = {}
+        for host in sorted(stats.processed):
+            summary = stats.summarize(host)
+            hosts[host] = {
+                key: int(summary.get(key, 0)) for key in ("ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored")
+            }
+        recap = {"hosts": hosts, "changed_tasks": self.changed_tasks, "failed_tasks": self.failed_tasks}
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, temporary = tempfile.mkstemp(prefix=".recap-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(recap, handle, indent=1)
+                handle.write("\n")
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
