@@ -54,7 +54,7 @@ def test_no_secret_in_unit_files_or_process_list(app1):
 @pytest.fixture(scope="module")
 def rerun(app1):
     before = secret_key(app1)
-    result = run_playbook("--tags", "django_app")
+    result = run_playbook("--tags", "django_app", "--limit", "appservers")
     return before, result
 
 

@@ -132,7 +132,7 @@ def test_keys_are_only_in_the_secrets_file(name, request):
 
 def test_a_second_run_uploads_nothing(app1):
     before = json.loads(boto(app1, "list").stdout)
-    result = run_playbook("--tags", "static_offload,django_app_manage")
+    result = run_playbook("--tags", "static_offload,django_app_manage", "--limit", "appservers")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.recap is not None and result.recap.hosts
     assert result.recap.unclean_hosts() == [], result.recap.changed_tasks
@@ -141,7 +141,7 @@ def test_a_second_run_uploads_nothing(app1):
 
 def test_wrong_credentials_fail_clearly_and_the_site_keeps_its_static_files(app1):
     wrong = "Wr0ngSecretForTheTest-kT5vB8nM2qX7zL4p"
-    result = run_playbook("--tags", "static_offload", "-e", json.dumps({"static_offload_secret_key": wrong}))
+    result = run_playbook("--tags", "static_offload", "--limit", "appservers", "-e", json.dumps({"static_offload_secret_key": wrong}))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "refused the credentials" in output
