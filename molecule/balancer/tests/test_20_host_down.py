@@ -55,38 +55,30 @@ def hits(app, marker: str) -> list[str]:
     return re.findall(r'"(GET|POST) [^"]*" (\d{3})', log)
 
 
+def land_on_app2(client, app2, method: str) -> tuple[str, str]:
+    """Send requests until one reaches app2 (round robin alternates); returns its marker and the client's status."""
+    for _ in range(4):
+        marker = uuid.uuid4().hex
+        status = send(client, method, marker)
+        if hits(app2, marker):
+            return marker, status
+        time.sleep(0.2)
+    raise AssertionError(f"no {method} reached app2")
+
+
 def test_a_failing_backend_gets_a_get_retried_but_a_post_not_replayed(client, app1, app2, balancer):
     # app2's nginx stays up but its app is gone: it answers 502 after the
     # request was sent, the case where a retry could run a POST twice.
     app2.check_output("systemctl stop gunicorn.socket gunicorn.service")
     try:
-        # A POST reaches app2 (round robin alternates; app1 answers the others).
-        post_on_app2 = None
-        for _ in range(4):
-            marker = uuid.uuid4().hex
-            status = send(client, "POST", marker)
-            if hits(app2, marker):
-                post_on_app2 = (marker, status)
-                break
-            time.sleep(0.2)
-        assert post_on_app2, "no POST reached app2"
-        marker, status = post_on_app2
+        marker, status = land_on_app2(client, app2, "POST")
         assert hits(app2, marker) == [("POST", "502")]
         assert hits(app1, marker) == [], "the POST was replayed on app1"
         assert status == "502", status
         # After fail_timeout app2 is tried again: a GET that lands on it is
         # passed on to app1 and the client gets app1's answer.
         time.sleep(11)
-        retried = None
-        for _ in range(4):
-            marker = uuid.uuid4().hex
-            status = send(client, "GET", marker)
-            if hits(app2, marker):
-                retried = (marker, status)
-                break
-            time.sleep(0.2)
-        assert retried, "no GET reached app2"
-        marker, status = retried
+        marker, status = land_on_app2(client, app2, "GET")
         assert hits(app2, marker) == [("GET", "502")]
         assert [method for method, _ in hits(app1, marker)] == ["GET"], "the GET was not retried on app1"
         assert status == hits(app1, marker)[0][1] and status != "502", status
