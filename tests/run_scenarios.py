@@ -66,7 +66,7 @@ from tests.lib.recap import RECAP_FILE_VARIABLE, RecapMissing, read_recap, recap
 # Scenarios with no recorded duration start in this order when present (the
 # longest first, so that the workers finish close together); others follow
 # alphabetically.
-PREFERRED_ORDER = ["balancer", "pgbouncer", "edge", "app", "postgresql_server", "app_database", "base", "virtualenv"]
+PREFERRED_ORDER = ["balancer", "pgbouncer", "edge", "app", "postgresql_server", "app_database", "base"]
 # Scenarios whose first converge runs with -vvv, to prove that no secret shows
 # even at that verbosity (MOLECULE_VERBOSE_CONVERGE overrides it).
 VERBOSE_CONVERGE = {"balancer"}
@@ -338,10 +338,10 @@ def recap_verdict(label: str, outcome: Outcome, recap_file: Path) -> tuple[bool,
 
 def run_scenario(run: ScenarioResult) -> tuple[bool, str]:
     plain_action(run, "destroy")
-    for label in ("create", "prepare"):
-        ok, why = plain_action(run, label)
-        if not ok:
-            return False, why
+    # Molecule's create runs the scenario's prepare playbook too.
+    ok, why = plain_action(run, "create")
+    if not ok:
+        return False, why
     if run.name in verbose_scenarios():
         ok, why = plain_action(run, "converge", "--", "-vvv", verbose=True)
     else:
@@ -374,7 +374,25 @@ def summary(run: ScenarioResult) -> str:
     return "\n".join(parts) + f"\n{closing}"
 
 
-def one(scenario: str) -> ScenarioResult:
+# The final destroy of a scenario runs beside the next scenario instead of
+# before it: tearing containers down is mostly waiting on the engine.
+CLEANUP = ThreadPoolExecutor(max_workers=4, thread_name_prefix="destroy")
+
+
+def finish(run: ScenarioResult, started: float, destroy: bool) -> ScenarioResult:
+    """Destroy the scenario's containers (unless kept), then report it."""
+    if destroy:
+        try:
+            plain_action(run, "destroy")
+        except Exception as exc:  # noqa: BLE001
+            append_log(run.name, f"=== {run.name}: destroy raised {exc!r}")
+    run.seconds = time.monotonic() - started
+    say(f"\n{'=' * 30} {run.name} {'=' * 30}\n{summary(run)}")
+    return run
+
+
+def one(scenario: str):
+    """Run one scenario; returns the future of its (background) destroy and report."""
     run = ScenarioResult(name=scenario)
     log_path(scenario).unlink(missing_ok=True)
     started = time.monotonic()
@@ -382,14 +400,7 @@ def one(scenario: str) -> ScenarioResult:
         run.ok, run.why = run_scenario(run)
     except Exception as exc:  # noqa: BLE001 - report it as a failed scenario
         run.ok, run.why = False, f"runner error: {exc!r}"
-    if run.ok or os.environ.get("MOLECULE_KEEP") != "1":
-        try:
-            plain_action(run, "destroy")
-        except Exception as exc:  # noqa: BLE001
-            append_log(scenario, f"=== {scenario}: destroy raised {exc!r}")
-    run.seconds = time.monotonic() - started
-    say(f"\n{'=' * 30} {scenario} {'=' * 30}\n{summary(run)}")
-    return run
+    return CLEANUP.submit(finish, run, started, run.ok or os.environ.get("MOLECULE_KEEP") != "1")
 
 
 # --- the report --------------------------------------------------------------------
@@ -419,7 +430,8 @@ def main(argv: list[str]) -> int:
     say(f"scenarios, in this order, {jobs} at a time: {' '.join(scenarios)}")
     wall = time.monotonic()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(one, scenarios))
+        finished = list(pool.map(one, scenarios))
+    results = [future.result() for future in finished]
     save_durations(results)
     print("\n" + table(results, time.monotonic() - wall, jobs))
     return 1 if any(not r.ok for r in results) else 0

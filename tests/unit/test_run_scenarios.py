@@ -176,9 +176,9 @@ def test_a_secret_in_any_action_output_fails_the_scenario(fake):
         output.write(f"password={SECRET}\n")
         return 0
 
-    fake.behaviour["prepare"] = leaky
+    fake.behaviour["create"] = leaky
     run = runner.ScenarioResult(name="demo")
-    assert runner.run_scenario(run) == (False, "secrets shown in the prepare output: ['s3cr...']")
+    assert runner.run_scenario(run) == (False, "secrets shown in the create output: ['s3cr...']")
 
 
 # --- idempotence and check mode, from the structured recap -------------------------
@@ -193,15 +193,14 @@ def test_a_clean_scenario_passes_with_the_expected_molecule_calls(fake, monkeypa
     assert steps == [
         ("destroy", ["destroy", "-s", "demo"], False),
         ("create", ["create", "-s", "demo"], False),
-        ("prepare", ["prepare", "-s", "demo"], False),
         ("converge", ["converge", "-s", "demo"], False),
         ("idempotence", ["converge", "-s", "demo"], True),
         ("check", ["converge", "-s", "demo", "--", "--check", "--diff"], True),
         ("verify", ["verify", "-s", "demo"], False),
     ]
-    idempotence_file, check_file = fake.calls[4][2], fake.calls[5][2]
+    idempotence_file, check_file = fake.calls[3][2], fake.calls[4][2]
     assert idempotence_file != check_file
-    assert [s.label for s in run.steps] == ["destroy", "create", "prepare", "converge", "idempotence", "check", "verify"]
+    assert [s.label for s in run.steps] == ["destroy", "create", "converge", "idempotence", "check", "verify"]
     assert all(s.ok for s in run.steps)
 
 
@@ -283,7 +282,7 @@ def test_verbose_converge_keeps_its_output_apart_and_checks_it(fake, monkeypatch
     fake.behaviour["converge-vvv"] = vvv_output(1000)
     run = runner.ScenarioResult(name="demo")
     assert runner.run_scenario(run) == (True, "")
-    assert fake.calls[3][1] == ["converge", "-s", "demo", "--", "-vvv"]
+    assert fake.calls[2][1] == ["converge", "-s", "demo", "--", "-vvv"]
     full = runner.LOGS / "demo.converge-vvv.log"
     assert "vvv line 0\n" in full.read_text() and "vvv line 999\n" in full.read_text()
     log = runner.log_path("demo").read_text()
@@ -303,10 +302,10 @@ def test_a_secret_in_the_verbose_converge_fails_even_outside_the_tail(fake, monk
 
 
 def test_a_passed_scenario_prints_action_times_recaps_and_the_test_summary(fake, capsys):
-    run = runner.one("demo")
+    run = runner.one("demo").result()
     assert run.ok
     printed = capsys.readouterr().out
-    for label in ("destroy", "create", "prepare", "converge", "idempotence", "check", "verify"):
+    for label in ("destroy", "create", "converge", "idempotence", "check", "verify"):
         assert f"--- demo: {label} ok in 0 s" in printed
     assert printed.count("PLAY RECAP") == 3, "the recap of each of the three converges"
     assert "=== 7 passed in 3.00s ===" in printed
@@ -318,7 +317,7 @@ def test_a_passed_scenario_prints_action_times_recaps_and_the_test_summary(fake,
 
 def test_a_failed_scenario_prints_its_whole_log(fake, capsys):
     fake.behaviour["check"] = recap_writer(changed_recap("demo-host => demo : Template"))
-    run = runner.one("demo")
+    run = runner.one("demo").result()
     assert not run.ok
     printed = capsys.readouterr().out
     assert "TASK [demo : Do it]" in printed

@@ -1,4 +1,4 @@
-"""The virtualenv role: one virtualenv per app, pinned packages, OS Python."""
+"""The virtualenv role (converged here under django_app): one virtualenv per app, pinned packages, OS Python."""
 
 VENV = "/srv/polls/envs/polls"
 
