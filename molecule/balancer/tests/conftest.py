@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,16 @@ RELEASE_2 = EPHEMERAL / "polls-release-2"
 RELEASE_BROKEN = EPHEMERAL / "polls-release-broken"
 RELEASE_2_MARK = "Polls (release 2)"
 RELEASE_2_MIGRATION = "0002_release2_marker"
+
+
+ENV_FILE = "/etc/polls/polls.env"
+
+
+def secret_key(host) -> str:
+    """The SECRET_KEY in an app host's secrets file."""
+    match = re.search(r"^DJANGO_SECRET_KEY='([^']+)'$", host.file(ENV_FILE).content_string, re.MULTILINE)
+    assert match, "no DJANGO_SECRET_KEY in the secrets file"
+    return match.group(1)
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,9 @@ import shlex
 import uuid
 
 import hashlib
-import re
 
 import pytest
-from conftest import ADMIN_PASSWORD, DOMAIN, ROOT_CA, SECRETS
+from conftest import ADMIN_PASSWORD, DOMAIN, ROOT_CA, SECRETS, secret_key
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -152,12 +151,6 @@ def test_healthz_answers_over_plain_http_for_probes(app1):
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def secret_key(host) -> str:
-    match = re.search(r"^DJANGO_SECRET_KEY='([^']+)'$", host.file("/etc/polls/polls.env").content_string, re.MULTILINE)
-    assert match, "no DJANGO_SECRET_KEY in the secrets file"
-    return match.group(1)
 
 
 @pytest.mark.parametrize("name", ["app1", "app2"])

@@ -1,21 +1,12 @@
 """SECRET_KEY and the other secrets: one key everywhere, stored privately, never shown."""
 
-import re
-
 import pytest
+from conftest import ENV_FILE, secret_key
 from conftest import SECRETS as VAULT
 
 from tests.lib.molecule_helpers import run_playbook
 
 SECRETS = list(VAULT.values())
-ENV_FILE = "/etc/polls/polls.env"
-
-
-def secret_key(host) -> str:
-    content = host.file(ENV_FILE).content_string
-    match = re.search(r"^DJANGO_SECRET_KEY='([^']+)'$", content, re.MULTILINE)
-    assert match
-    return match.group(1)
 
 
 def test_secrets_file_is_private(app1, app2):
