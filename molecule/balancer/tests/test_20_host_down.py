@@ -57,7 +57,7 @@ def hits(app, marker: str) -> list[str]:
 
 def land_on_app2(client, app2, method: str) -> tuple[str, str]:
     """Send requests until one reaches app2 (round robin alternates); returns its marker and the client's status."""
-    for _ in range(4):
+    for _ in range(8):
         marker = uuid.uuid4().hex
         status = send(client, method, marker)
         if hits(app2, marker):
