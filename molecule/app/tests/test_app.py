@@ -1,12 +1,20 @@
 """django_app + gunicorn on one host."""
 
+import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
 
-from tests.lib.molecule_helpers import UnixClient, get_host  # noqa: E402
+from tests.lib.molecule_helpers import UnixClient, get_host, run_playbook  # noqa: E402
+
+BUNDLED = ROOT / "roles/django_app/files/polls"
+_SPEC = importlib.util.spec_from_file_location("tree_digest", ROOT / "roles/django_app/filter_plugins/tree_digest.py")
+_DIGEST = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_DIGEST)
 
 
 def test_socket_first_then_service(host):
@@ -67,3 +75,31 @@ def test_git_source_is_checked_out_at_the_tag():
     assert git_host.file("/srv/polls/app/.git").user == "polls"
     assert UnixClient(git_host).request("/healthz")[0] == 200
     assert UnixClient(git_host).request("/polls/")[0] == 200
+
+
+def test_bundled_code_is_copied_again_only_when_it_changed(tmp_path):
+    """The copy is skipped when the host's marker holds the project's digest; a changed project is copied."""
+    host = get_host("app-single")
+    marker = "/srv/polls/app/.django-app-bundle"
+    info = host.file(marker)
+    assert (info.user, info.group, info.mode) == ("root", "polls", 0o640)
+    assert info.content_string == _DIGEST.tree_digest(BUNDLED)
+
+    changed = tmp_path / "polls"
+    shutil.copytree(BUNDLED, changed)
+    original = (BUNDLED / "manage.py").read_text()
+    (changed / "manage.py").write_text(original + "# redeployed by test_app.py\n")
+    playbook = "molecule/app/redeploy_code.yml"
+    try:
+        result = run_playbook("-e", json.dumps({"django_app_bundled_source": str(changed)}), playbook=playbook)
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert host.file("/srv/polls/app/manage.py").content_string.endswith("# redeployed by test_app.py\n")
+        assert host.file(marker).content_string == _DIGEST.tree_digest(changed)
+    finally:
+        result = run_playbook(playbook=playbook)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert host.file("/srv/polls/app/manage.py").content_string == original
+    assert host.file(marker).content_string == _DIGEST.tree_digest(BUNDLED)
+    # Unchanged now: a further run copies nothing.
+    again = run_playbook(playbook=playbook)
+    assert again.returncode == 0 and again.recap.changed_tasks == [], again.recap
