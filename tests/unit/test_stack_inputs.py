@@ -94,6 +94,10 @@ def test_a_bad_app_name_is_named(value):
     assert found[0].endswith(f"got {value!r}" if isinstance(value, str) else "got 7")
 
 
+def test_check_inputs_checks_the_app_name():
+    assert problems(stack_domains=["a.example"], stack_app_name="Polls")[0].startswith("stack_app_name names a system user")
+
+
 @pytest.mark.parametrize("value", ["polls", "_svc", "my-app_2", "a" * 32])
 def test_good_app_names_pass(value):
     assert si.check_app_name(value) == []
