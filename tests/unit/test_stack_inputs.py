@@ -289,20 +289,32 @@ all:
   vars:
     ansible_connection: local
     ansible_python_interpreter: {python}
+{vaulted}
   children:
     dbservers: {{hosts: {{db1: {{}}}}}}
     appservers: {{hosts: {{app1: {{}}}}}}
 """
+VAULT_PASSWORD = "unit-test-vault-password"
 
 
-def run(tmp_path, playbook, **extra):
+def vaulted(name: str, value: str) -> str:
+    """An inventory line holding value encrypted with ansible-vault, as in a real vault."""
+    from ansible.constants import DEFAULT_VAULT_ID_MATCH
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    ciphertext = VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(VAULT_PASSWORD.encode()))]).encrypt(value).decode()
+    return f"    {name}: !vault |\n" + "".join(f"      {line}\n" for line in ciphertext.splitlines())
+
+
+def run(tmp_path, playbook, vault_lines="", **extra):
     inventory = tmp_path / "hosts.yml"
-    inventory.write_text(INVENTORY.format(python=sys.executable))
+    inventory.write_text(INVENTORY.format(python=sys.executable, vaulted=vault_lines.rstrip("\n")))
     (tmp_path / "extra.yml").write_text(yaml.safe_dump(extra))
+    (tmp_path / "vault-pass").write_text(VAULT_PASSWORD)
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
     env.pop("DJANGO_STACK_RECAP_FILE", None)
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / playbook)]
-    cmd += ["-e", f"@{tmp_path / 'extra.yml'}"]
+    cmd += ["-e", f"@{tmp_path / 'extra.yml'}", "--vault-password-file", str(tmp_path / "vault-pass")]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -311,6 +323,8 @@ def test_preflight_refuses_bad_settings_first_naming_them(tmp_path):
     rc, output = run(
         tmp_path,
         "preflight.yml",
+        # Encrypted, as in group_vars/all/vault.yml.
+        vault_lines=vaulted("vault_stack_db_admin_password", "change-me"),
         stack_domains=["https://www.example.com"],
         stack_db_port="abc",
         vault_stack_db_password="change-me",
@@ -320,6 +334,7 @@ def test_preflight_refuses_bad_settings_first_naming_them(tmp_path):
     assert "stack_domains: 'https://www.example.com' has a scheme" in output
     assert "stack_db_port must be a TCP port number between 1 and 65535, got 'abc'" in output
     assert "vault_stack_db_password is the example placeholder" in output
+    assert "vault_stack_db_admin_password is the example placeholder" in output
     assert "vault_django_superuser_password is shorter than 12 characters" in output
     assert "Zx9-secre" not in output and "change-me" not in output
     # Before any host is contacted: the role checks (and fact gathering) never ran.
@@ -330,6 +345,7 @@ def test_good_settings_pass_the_check(tmp_path):
     rc, output = run(
         tmp_path,
         "inputs.yml",
+        vault_lines=vaulted("vault_stack_db_admin_password", "Nc5v7Bwe-admin-pw"),
         stack_domains=["www.example.com"],
         stack_db_port="25060",
         vault_stack_db_password=GOOD_PASSWORD,
