@@ -43,6 +43,7 @@ PASSWORDS = [
     ("vault_pgbouncer_stats_password", None, True),
     ("vault_stack_bench_password", None, True),
 ]
+SECRET_NAMES = {name for name, _, _ in PASSWORDS}
 SUPERUSER_PASSWORD = "vault_django_superuser_password"  # noqa: S105 (a variable name)
 PORTS = ["stack_db_port", "stack_db_pool_port"]
 # Connection counts: (name, smallest accepted value)
@@ -330,9 +331,9 @@ class ActionModule(ActionBase):
             try:
                 given[name] = self._templar.template(task_vars[name])
             except AnsibleError as error:
-                # The message names the variable; a secret's value is not in it
-                # (only its template, which the user wrote).
-                problems.append(f"{name} could not be resolved: {str(error).splitlines()[0]}")
+                # A password's error could quote its text: name it only.
+                detail = "" if name in SECRET_NAMES else f": {str(error).splitlines()[0]}"
+                problems.append(f"{name} could not be resolved{detail}")
         groups = task_vars.get("groups", {})
         host_groups = set(task_vars.get("group_names", []))
         db_hosts = list(groups.get("dbservers", []))

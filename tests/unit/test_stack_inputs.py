@@ -353,3 +353,10 @@ def test_good_settings_pass_the_check(tmp_path):
     )
     assert rc == 0, output
     assert "ok: [app1]" in output and "ok: [db1]" in output
+
+
+def test_a_password_that_cannot_be_resolved_is_named_not_shown(tmp_path):
+    rc, output = run(tmp_path, "inputs.yml", stack_domains=["www.example.com"], vault_stack_db_password="{{ nowhere_Qz81 }}")
+    assert rc != 0
+    assert "vault_stack_db_password could not be resolved" in output
+    assert "nowhere_Qz81" not in output.split("could not be resolved", 1)[1].split("\n", 1)[0]
