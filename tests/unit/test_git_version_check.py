@@ -5,6 +5,7 @@ against a bare repository made here, as it does on an app host that has git.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,9 @@ def validate(repo: Path, version: str):
         "django_app_git_repo": f"file://{repo / 'repo.git'}",
         "django_app_git_version": version,
     }
-    (repo / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"app1": host}}}))
+    # A host with the bundled app beside it: the git tasks are skipped there.
+    bundled = {**host, "django_app_source": "bundled"}
+    (repo / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"app1": host, "app2": bundled}}}))
     (repo / "validate.yml").write_text(PLAYBOOK)
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
     env.pop("DJANGO_STACK_RECAP_FILE", None)
@@ -63,9 +66,11 @@ def test_a_tag_that_exists_passes(repo):
     rc, output = validate(repo, "v1")
     assert rc == 0, output
     assert "List the repository's branches and tags" in output
+    assert re.search(r"^app2 +: ok=[1-9][0-9]* +changed=0 +unreachable=0 +failed=0", output, re.M), output
 
 
 def test_a_version_the_repository_lacks_stops_the_run(repo):
     rc, output = validate(repo, "v9")
     assert rc != 0
     assert "django_app_git_version v9 is no branch or tag of django_app_git_repo" in output
+    assert "fatal: [app2" not in output
