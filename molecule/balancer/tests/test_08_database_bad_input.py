@@ -17,9 +17,10 @@ HOSTS = {"lb-db", "lb-app1", "lb-app2"}
 @pytest.mark.parametrize(
     ("extra_vars", "names"),
     [
-        ({"stack_db_password": ""}, ["app_database_password"]),
-        ({"stack_db_port": 70000}, ["app_database_port", "postgresql_server_port"]),
-        ({"stack_db_sslmode": "sometimes"}, ["app_database_sslmode"]),
+        # Named as the user set them (playbooks/inputs.yml runs first in preflight).
+        ({"stack_db_password": ""}, ["stack_db_password is empty"]),
+        ({"stack_db_port": 70000}, ["stack_db_port must be a TCP port number between 1 and 65535, got 70000"]),
+        ({"stack_db_sslmode": "sometimes"}, ["stack_db_sslmode must be one of"]),
     ],
     ids=["empty-password", "port-out-of-range", "unknown-sslmode"],
 )
