@@ -1,9 +1,10 @@
 """Django in each connection mode: pages served, a vote counted, the mode visible from outside.
 
-Each mode is rendered by site.yml with -e stack_db_connection_mode=<mode> (tags
-django_app_settings,pgbouncer), which reloads gunicorn. The last test uses the
-inventory's own mode (pgbouncer over the local socket), so the hosts end as
-converged.
+The first test uses the inventory's own mode (pgbouncer over the local socket),
+as converged. Each other mode is rendered by site.yml with -e
+stack_db_connection_mode=<mode> (tags django_app_settings,pgbouncer), which
+reloads gunicorn. The hosts are left in the last mode: test_30_benchmark.py
+switches modes itself and checks that it puts the inventory's mode back.
 """
 
 import json
@@ -19,14 +20,7 @@ CA = "/etc/ssl/django-stack/polls.crt"
 SITE = "polls.pool.test"
 
 
-# The inventory's own mode; the last test switches back to it.
-INVENTORY_MODE = {"stack_db_connection_mode": "pgbouncer"}
-_current: dict = {}
-
-
 def switch(**settings):
-    _current.clear()
-    _current.update(settings)
     result = run_playbook("--tags", "django_app_settings,pgbouncer", "-e", json.dumps(settings))
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     for secret in SECRETS.values():
@@ -48,9 +42,7 @@ def question(app1):
         "c = q.choice_set.create(choice_text='Yes'); print(q.id, c.id)",
     )
     question_id, choice_id = (int(x) for x in out.split())
-    yield {"tag": tag, "id": question_id, "choice": choice_id}
-    if _current not in ({}, INVENTORY_MODE):
-        switch()  # back to the inventory's mode (when a test stopped half-way)
+    return {"tag": tag, "id": question_id, "choice": choice_id}
 
 
 def votes(host, choice_id: int) -> int:
@@ -81,6 +73,22 @@ def server_connections_from(db1, app1) -> int:
     address = app1.check_output("hostname -I").split()[0]
     query = f"SELECT count(*) FROM pg_stat_activity WHERE usename = 'polls' AND client_addr = '{address}'"  # noqa: S608
     return int(server_sql(db1, query))
+
+
+def test_pgbouncer_over_the_local_socket_as_converged(app1, pgpass, question):
+    assert "# Connection mode: pgbouncer." in app1.file("/etc/polls/django_stack_settings.py").content_string
+    assert driver(app1) == "psycopg2"
+    serve_and_vote(app1, question)
+    settings = django_shell(
+        app1, "from django.db import connection as c; print(c.settings_dict['HOST'], c.settings_dict['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    assert settings == "/var/run/postgresql True"
+    # A queryset iterator works under transaction pooling.
+    count = django_shell(app1, "from polls.models import Question; print(sum(1 for _ in Question.objects.iterator(chunk_size=1)))")
+    assert int(count) >= 1
+    # The requests went through the local pool.
+    stats = {row[0]: row for row in console(app1, "SHOW STATS")}
+    assert int(stats["polls"][1]) > 0  # total_xact_count
 
 
 def test_direct_opens_a_connection_per_request(app1, db1, question):
@@ -134,6 +142,7 @@ def test_pool_uses_psycopg3_and_its_pool(app1, question):
 
 def test_pgbouncer_on_the_shared_pool_host_over_tls(app1, db1, pgpass, question):
     switch(stack_db_connection_mode="pgbouncer", stack_pgbouncer_placement="shared")
+    assert driver(app1) == "psycopg2"  # psycopg 3 left with the pool mode
     settings = django_shell(
         app1, "from django.db import connection as c; s = c.settings_dict; print(s['HOST'], s['PORT'], s['OPTIONS'])"
     )
@@ -164,19 +173,3 @@ def test_pgbouncer_on_the_shared_pool_host_over_tls(app1, db1, pgpass, question)
     # ... and plain-text connections from the network are not let in at all.
     plain = app1.run(f"psql 'host={db1_address} port=6432 dbname=polls user=polls sslmode=disable' -c 'SELECT 1'")
     assert plain.rc != 0
-
-
-def test_pgbouncer_over_the_local_socket(app1, pgpass, question):
-    switch(stack_db_connection_mode="pgbouncer")
-    assert driver(app1) == "psycopg2"  # psycopg 3 left with the pool mode
-    serve_and_vote(app1, question)
-    settings = django_shell(
-        app1, "from django.db import connection as c; print(c.settings_dict['HOST'], c.settings_dict['DISABLE_SERVER_SIDE_CURSORS'])"
-    )
-    assert settings == "/var/run/postgresql True"
-    # A queryset iterator works under transaction pooling.
-    count = django_shell(app1, "from polls.models import Question; print(sum(1 for _ in Question.objects.iterator(chunk_size=1)))")
-    assert int(count) >= 1
-    # The requests went through the local pool.
-    stats = {row[0]: row for row in console(app1, "SHOW STATS")}
-    assert int(stats["polls"][1]) > 0  # total_xact_count
