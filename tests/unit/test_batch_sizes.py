@@ -246,8 +246,14 @@ def test_the_check_is_the_first_play_of_every_playbook_with_batches():
     assert task["stack_inputs"] == {"rollout": "{{ stack_inputs_rollout | default(omit) }}"}
 
 
-def test_one_host_at_a_time_passes_the_check(tmp_path):
-    rc, output = run(tmp_path, "rolling_update.yml", "-e", "rolling_serial=50%")
+@pytest.mark.parametrize(
+    ("args", "checked_on"),
+    # One host of two at a time; two at a time of the one host in --limit (app2 keeps serving).
+    [(["-e", "rolling_serial=50%"], "db1"), (["-e", "rolling_serial=2", "--limit", "app1"], "app1")],
+    ids=["half", "limited"],
+)
+def test_a_batch_that_leaves_a_host_in_rotation_passes_the_check(tmp_path, args, checked_on):
+    rc, output = run(tmp_path, "rolling_update.yml", *args)
     # The check passes; the next step (facts) then finds the hosts unreachable.
     assert "refused before any change" not in output, output
-    assert "ok: [db1]" in output and "UNREACHABLE" in output and rc != 0
+    assert f"ok: [{checked_on}]" in output and "UNREACHABLE" in output and rc != 0
