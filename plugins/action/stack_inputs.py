@@ -11,7 +11,17 @@ The rules are plain functions (``check_*``), unit-tested in
 tests/unit/test_stack_inputs.py; ``check_inputs`` applies them all to a dict
 of the values given (a name missing from it was not set).
 
-Task arguments: none. Returns failed with every problem at once, and warnings.
+Batch sizes (``rolling_serial``, ``app_serial``) are read as a play's
+``serial`` reads them: from the extra vars (-e) only, with the playbook's
+default when unset. ``check_serial`` refuses the values Ansible would misread;
+``check_rotation`` refuses a rollout batch that takes every app host in
+rotation behind a balancer out at once (``serial_batches`` cuts the batches as
+Ansible does). They run once, on the play's first host.
+
+Task arguments: ``rollout``, the name of the batch-size variable of a playbook
+that takes its batches out of rotation (rolling_update.yml, rollback.yml:
+``rolling_serial``); omitted, batch sizes are only checked for their syntax.
+Returns failed with every problem at once, and warnings.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ import re
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible.utils.helpers import pct_to_int
+from ansible.utils.vars import load_extra_vars
 
 # The shortest password accepted (documented in README, "Inputs refused").
 PASSWORD_MIN_LENGTH = 12
@@ -311,9 +323,114 @@ def check_inputs(given: dict, *, web_host: bool = True, own_server: bool = True,
     return problems + found, warnings + warned
 
 
+# --- batch sizes ---------------------------------------------------------------
+
+# Batch-size variables and the default of the play that reads them.
+SERIALS = {"rolling_serial": 1, "app_serial": "100%"}
+SERIAL_USAGE = "a number of hosts (1 or more), a percentage from 1% to 100% or a list of them (1, '25%', [1, '50%'])"
+_SERIAL_COUNT = re.compile(r"\s*([+-]?[0-9]+)\s*")
+# pct_to_int takes a string ending in '%' as a percentage.
+_SERIAL_PERCENT = re.compile(r"\s*([+-]?[0-9]+)\s*%")
+
+
+def _batch_size_problem(item) -> str:
+    """Why Ansible would misread one batch size, or '' when it reads it as meant."""
+    if isinstance(item, str):
+        percent = _SERIAL_PERCENT.fullmatch(item)
+        if percent:
+            number = int(percent[1])
+            if number < 1:
+                return "a percentage below 1% is no batch (Ansible makes it 1 host, or every host when negative)"
+            return "" if number <= 100 else "is more than every host"
+        count = _SERIAL_COUNT.fullmatch(item)
+        item = int(count[1]) if count else item
+    if isinstance(item, bool) or not isinstance(item, int):
+        return "is not a number of hosts or a percentage"
+    return "" if item >= 1 else "0 or a negative number makes Ansible take every host in one batch"
+
+
+def check_serial(name: str, value) -> list[str]:
+    """A batch size (a play's `serial`) that Ansible reads as meant."""
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    if not items:
+        return [f"{name} must be {SERIAL_USAGE}; got [] (Ansible takes every host in one batch)"]
+    for item in items:
+        why = _batch_size_problem(item)
+        if why:
+            shown = _shown(item) if items == [value] else f"{_shown(item)} in {_shown(value)}"
+            return [f"{name} must be {SERIAL_USAGE}; got {shown}: {why}"]
+    return []
+
+
+def serial_batches(value, hosts: list) -> list[list]:
+    """The batches a play on `hosts` with `serial: value` runs, cut as
+    ansible-core's PlaybookExecutor._get_serialized_batches cuts them."""
+    items = list(value) if isinstance(value, list | tuple) else ([] if value is None else [value])
+    items = items or [-1]
+    remaining = list(hosts)
+    batches = []
+    current = 0
+    while remaining:
+        size = pct_to_int(items[current], len(hosts))
+        if size <= 0:
+            batches.append(remaining)
+            break
+        batches.append(remaining[:size])
+        remaining = remaining[size:]
+        current = min(current + 1, len(items) - 1)
+    return batches
+
+
+def check_rotation(name: str, value, play_hosts: list, in_rotation: list, drained=(), given: bool = True) -> list[str]:
+    """A rollout that takes each batch out of rotation behind a balancer must
+    leave at least one app host in rotation during every batch.
+
+    play_hosts: the app hosts of the rollout, in play order (--limit applied);
+    in_rotation: every app host the balancer sends requests to (appservers
+    minus stack_drained). Hosts outside the play stay in rotation."""
+    shown = _shown(value) if given else f"{_shown(value)} (the default)"
+    drained_note = f" (stack_drained: {', '.join(map(str, drained))})" if drained else ""
+    if not in_rotation:
+        return [f"{name}: no app host is in rotation behind the balancer{drained_note}: a rollout has none to keep serving"]
+    for number, batch in enumerate(serial_batches(value, play_hosts), 1):
+        if not set(in_rotation) - set(batch):
+            out = [host for host in batch if host in in_rotation]
+            return [
+                f"{name} {shown} would take {', '.join(out)} out of rotation at once (batch {number}): every app host "
+                f"in rotation behind the balancer{drained_note}, so every request would fail (502). A rollout must leave "
+                f"at least one host serving: use a smaller batch (-e {name}=1), or add an app host"
+            ]
+    return []
+
+
+def check_batches(
+    extra: dict, set_elsewhere: list[str], rollout: str | None, play_hosts: list, in_rotation: list | None, drained=()
+) -> list[str]:
+    """Every batch-size rule. extra: the extra vars (all a play's serial reads);
+    set_elsewhere: batch-size variables set in the inventory but not in extra;
+    rollout: the variable of the playbook that drains its batches, if any;
+    in_rotation: the app hosts in rotation, None without a balancer."""
+    problems = []
+    bad = set()
+    for name in SERIALS:
+        if name in set_elsewhere:
+            found = [
+                f"{name} is set in the inventory, but a play's serial reads extra vars only: Ansible would ignore it and "
+                f"use {_shown(SERIALS[name])}. Pass it with -e {name}=VALUE instead"
+            ]
+        else:
+            found = check_serial(name, extra[name]) if name in extra else []
+        problems += found
+        bad |= {name} if found else set()
+    if rollout in SERIALS and rollout not in bad and in_rotation is not None:
+        value = extra.get(rollout, SERIALS[rollout])
+        problems += check_rotation(rollout, value, play_hosts, in_rotation, drained, given=rollout in extra)
+    return problems
+
+
 def report(problems: list[str]) -> str:
     lines = "\n".join(f"- {problem}" for problem in problems)
-    return f"{len(problems)} setting(s) refused before any change (fix them in your inventory or vault):\n{lines}"
+    return f"{len(problems)} setting(s) refused before any change (fix them in your inventory, vault or -e values):\n{lines}"
 
 
 class ActionModule(ActionBase):
@@ -347,6 +464,10 @@ class ActionModule(ActionBase):
             server_ssl=server_ssl,
         )
         problems += found
+        # Batch sizes concern the whole run: checked once, on the play's first host.
+        play_hosts = task_vars.get("ansible_play_hosts_all") or [task_vars.get("inventory_hostname")]
+        if task_vars.get("inventory_hostname") == play_hosts[0]:
+            problems += self._check_batches(task_vars, groups, play_hosts)
         result["changed"] = False
         # Not a secret, but marks the result as holding none either.
         result["checked"] = sorted(given)
@@ -358,3 +479,29 @@ class ActionModule(ActionBase):
         else:
             result["msg"] = f"{len(given)} setting(s) checked"
         return result
+
+    def _check_batches(self, task_vars: dict, groups: dict, play_hosts: list) -> list[str]:
+        extra = {}
+        problems = []
+        for name, value in load_extra_vars(self._loader).items():
+            if name not in SERIALS:
+                continue
+            try:
+                extra[name] = self._templar.template(value)
+            except AnsibleError as error:
+                problems.append(f"{name} could not be resolved: {str(error).splitlines()[0]}")
+        app_hosts = list(groups.get("appservers", []))
+        hostvars = task_vars.get("hostvars", {})
+        inventory = [task_vars] + ([hostvars[app_hosts[0]]] if app_hosts and app_hosts[0] in hostvars else [])
+        set_elsewhere = [name for name in SERIALS if name not in extra and any(name in where for where in inventory)]
+        in_rotation = None
+        drained = []
+        if _true(self._templar.template(task_vars.get("stack_behind_balancer", False))):
+            balancers = list(groups.get("loadbalancers", []))
+            source = hostvars[balancers[0]] if balancers and balancers[0] in hostvars else task_vars
+            drained = list(self._templar.template(source.get("stack_drained", [])) or [])
+            in_rotation = [host for host in app_hosts if host not in drained]
+        rollout = self._task.args.get("rollout")
+        # The rollout's play runs on appservers, in group order, --limit applied.
+        rollout_hosts = [host for host in app_hosts if host in play_hosts]
+        return problems + check_batches(extra, set_elsewhere, rollout, rollout_hosts, in_rotation, drained)

@@ -360,3 +360,31 @@ def test_a_password_that_cannot_be_resolved_is_named_not_shown(tmp_path):
     assert rc != 0
     assert "vault_stack_db_password could not be resolved" in output
     assert "nowhere_Qz81" not in output.split("could not be resolved", 1)[1].split("\n", 1)[0]
+
+
+# --- batch sizes of every shipped inventory (tests/unit/test_batch_sizes.py has the rules) ----
+
+
+def shipped_inventories():
+    """{source: [(host, groups, values)]} of SHIPPED, one entry per inventory."""
+    out = {}
+    for where, groups, values, _ in SHIPPED:
+        out.setdefault(where.split(":")[0], []).append((where.split(":")[-1], groups, values))
+    return out
+
+
+@pytest.mark.parametrize(("source", "hosts"), shipped_inventories().items(), ids=list(shipped_inventories()))
+def test_every_shipped_inventory_can_roll_out_with_the_default_batch(source, hosts):
+    # No inventory sets a batch size (a play's serial would ignore it there).
+    assert not [(host, name) for host, _, values in hosts for name in si.SERIALS if name in values]
+    app_hosts = [host for host, groups, _ in hosts if "appservers" in groups]
+    behind = any("loadbalancers" in groups or values.get("stack_external_balancer") for _, groups, values in hosts)
+    # rolling_update.yml's default, and the -e values the balancer scenario's tests pass (none set rolling_serial).
+    for extra in ({}, {"rolling_serial": 1}):
+        assert si.check_batches(extra, [], "rolling_serial", app_hosts, app_hosts if behind else None) == [], source
+    assert si.check_batches({}, [], None, app_hosts, app_hosts if behind else None) == []
+    if source == "molecule/balancer":
+        assert behind and app_hosts == ["lb-app1", "lb-app2"]
+        # test_50/test_60: lb-app3 joins, then is drained; a rollout then still keeps two hosts serving.
+        joined = [*app_hosts, "lb-app3"]
+        assert si.check_rotation("rolling_serial", 1, joined, app_hosts, drained=["lb-app3"], given=False) == []
