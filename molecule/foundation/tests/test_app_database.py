@@ -4,6 +4,8 @@ import shlex
 
 import pytest
 
+testinfra_hosts = ["ansible://app-db-client"]
+
 APP_DSN = "host=127.0.0.1 port=5432 dbname=polls user=polls sslmode=require"
 
 

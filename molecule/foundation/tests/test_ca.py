@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+testinfra_hosts = ["ansible://base-host"]
+
 EXTRA = os.environ.get("DJANGO_STACK_EXTRA_CA_FILE", "")
 
 

@@ -4,6 +4,8 @@ import shlex
 
 import pytest
 
+testinfra_hosts = ["ansible://pg-server"]
+
 ADMIN = "dbadmin"
 CONF_DIR = "/etc/postgresql/15/main"
 
