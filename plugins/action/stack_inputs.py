@@ -349,9 +349,14 @@ def _batch_size_problem(item) -> str:
     return "" if item >= 1 else "0 or a negative number makes Ansible take every host in one batch"
 
 
+def _batch_items(value) -> list:
+    """A play's `serial` as the list of batch sizes Ansible reads from it."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def check_serial(name: str, value) -> list[str]:
     """A batch size (a play's `serial`) that Ansible reads as meant."""
-    items = list(value) if isinstance(value, list | tuple) else [value]
+    items = _batch_items(value)
     if not items:
         return [f"{name} must be {SERIAL_USAGE}; got [] (Ansible takes every host in one batch)"]
     for item in items:
@@ -365,8 +370,8 @@ def check_serial(name: str, value) -> list[str]:
 def serial_batches(value, hosts: list) -> list[list]:
     """The batches a play on `hosts` with `serial: value` runs, cut as
     ansible-core's PlaybookExecutor._get_serialized_batches cuts them."""
-    items = list(value) if isinstance(value, list | tuple) else ([] if value is None else [value])
-    items = items or [-1]
+    # No serial (None or []) is one batch of every host, as -1 is.
+    items = (_batch_items(value) if value is not None else []) or [-1]
     remaining = list(hosts)
     batches = []
     current = 0
@@ -440,17 +445,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        given = {}
-        problems = []
-        for name in NAMES:
-            if name not in task_vars:
-                continue
-            try:
-                given[name] = self._templar.template(task_vars[name])
-            except AnsibleError as error:
-                # A password's error could quote its text: name it only.
-                detail = "" if name in SECRET_NAMES else f": {str(error).splitlines()[0]}"
-                problems.append(f"{name} could not be resolved{detail}")
+        given, problems = self._resolve(task_vars, NAMES)
         groups = task_vars.get("groups", {})
         host_groups = set(task_vars.get("group_names", []))
         db_hosts = list(groups.get("dbservers", []))
@@ -480,16 +475,24 @@ class ActionModule(ActionBase):
             result["msg"] = f"{len(given)} setting(s) checked"
         return result
 
-    def _check_batches(self, task_vars: dict, groups: dict, play_hosts: list) -> list[str]:
-        extra = {}
+    def _resolve(self, source: dict, names) -> tuple[dict, list[str]]:
+        """The templated values of those of `names` that `source` holds, and a
+        problem for each one that cannot be resolved."""
+        values = {}
         problems = []
-        for name, value in load_extra_vars(self._loader).items():
-            if name not in SERIALS:
+        for name in names:
+            if name not in source:
                 continue
             try:
-                extra[name] = self._templar.template(value)
+                values[name] = self._templar.template(source[name])
             except AnsibleError as error:
-                problems.append(f"{name} could not be resolved: {str(error).splitlines()[0]}")
+                # A password's error could quote its text: name it only.
+                detail = "" if name in SECRET_NAMES else f": {str(error).splitlines()[0]}"
+                problems.append(f"{name} could not be resolved{detail}")
+        return values, problems
+
+    def _check_batches(self, task_vars: dict, groups: dict, play_hosts: list) -> list[str]:
+        extra, problems = self._resolve(load_extra_vars(self._loader), SERIALS)
         app_hosts = list(groups.get("appservers", []))
         hostvars = task_vars.get("hostvars", {})
         inventory = [task_vars] + ([hostvars[app_hosts[0]]] if app_hosts and app_hosts[0] in hostvars else [])
