@@ -106,8 +106,17 @@ def fetch(url: str, context: ssl.SSLContext | None, timeout: float) -> tuple[int
         return None, b"", type(reason).__name__ if not isinstance(reason, str) else reason
 
 
-def run(urls: list[str], rate: float, workers: int, min_seconds: float, max_seconds: float, stop_file: str = "",
-        cacert: str = "", timeout: float = 10.0, clock=time.monotonic) -> dict:
+def run(
+    urls: list[str],
+    rate: float,
+    workers: int,
+    min_seconds: float,
+    max_seconds: float,
+    stop_file: str = "",
+    cacert: str = "",
+    timeout: float = 10.0,
+    clock=time.monotonic,
+) -> dict:
     """Send requests at `rate` per second over `workers` threads until told to stop."""
     context = ssl.create_default_context(cafile=cacert) if cacert else None
     tally = Tally()
@@ -161,8 +170,10 @@ def main(argv: list[str]) -> int:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
         os.replace(tmp, args.out)
-    print(f"load: {summary['requests']} requests in {summary['seconds']} s, {summary['failures']} failed; "
-          f"statuses {summary['statuses']}, errors {summary['errors']}, versions {summary['versions']}")
+    print(
+        f"load: {summary['requests']} requests in {summary['seconds']} s, {summary['failures']} failed; "
+        f"statuses {summary['statuses']}, errors {summary['errors']}, versions {summary['versions']}"
+    )
     return 0
 
 

@@ -1,14 +1,11 @@
 """The base role's prediction of `ufw show added` lines (a rule it predicts wrongly is only re-checked by the ufw module)."""
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-FILTER = Path(__file__).resolve().parents[2] / "roles" / "base" / "filter_plugins" / "ufw.py"
-SPEC = importlib.util.spec_from_file_location("base_ufw", FILTER)
-base_ufw = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(base_ufw)
+from tests.lib.loader import load_file
+
+base_ufw = load_file("roles/base/filter_plugins/ufw.py", "base_ufw")
 
 
 @pytest.mark.parametrize(

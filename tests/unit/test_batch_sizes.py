@@ -5,7 +5,6 @@ cutting; two runs of ansible-playbook playbooks/rolling_update.yml against hosts
 that cannot be reached prove the refusal comes before any host is contacted.
 """
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -16,10 +15,10 @@ import pytest
 import yaml
 from ansible.executor.playbook_executor import PlaybookExecutor
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("stack_inputs", ROOT / "plugins" / "action" / "stack_inputs.py")
-si = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(si)
+si = load_file("plugins/action/stack_inputs.py")
 
 TWO = ["app1", "app2"]
 

@@ -1,6 +1,5 @@
 """The benchmark's parsers (plugins/filter/benchmark.py) and report (plugins/modules/bench_report.py)."""
 
-import importlib.util
 import json
 import struct
 import zlib
@@ -8,18 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, ROOT / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load("benchmark", "plugins/filter/benchmark.py")
-report = load("bench_report", "plugins/modules/bench_report.py")
+bench = load_file("plugins/filter/benchmark.py", "benchmark")
+report = load_file("plugins/modules/bench_report.py", "bench_report")
 
 PGBENCH_OK = """pgbench (15.14 (Debian 15.14-0+deb12u1))
 transaction type: <builtin: TPC-B (sort of)>

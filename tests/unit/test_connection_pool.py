@@ -1,15 +1,14 @@
 """Pool arithmetic (plugins/filter/connection_pool.py)."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("connection_pool", ROOT / "plugins" / "filter" / "connection_pool.py")
-pool = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(pool)
+pool = load_file("plugins/filter/connection_pool.py")
 
 
 def test_the_seed_article_gets_97_connections():

@@ -1,15 +1,14 @@
 """Django's DATABASES per connection mode (roles/django_app/filter_plugins/django_database.py)."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("django_database", ROOT / "roles/django_app/filter_plugins/django_database.py")
-plugin = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(plugin)
+plugin = load_file("roles/django_app/filter_plugins/django_database.py")
 OPTIONS = {"sslmode": "require"}
 
 

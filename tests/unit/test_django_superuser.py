@@ -2,7 +2,6 @@
 # Dummy passwords and keys are the point of these tests.
 # ruff: noqa: S105, S106
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,17 +11,10 @@ from pathlib import Path
 
 import pytest
 
-MODULE_PATH = Path(__file__).resolve().parents[2] / "roles" / "django_app" / "library" / "django_superuser.py"
+from tests.lib.loader import load_file
 
-
-def _load_module():
-    spec = importlib.util.spec_from_file_location("django_superuser_module", MODULE_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-dsu = _load_module()
+dsu = load_file("roles/django_app/library/django_superuser.py", "django_superuser_module")
+MODULE_PATH = Path(dsu.__file__)
 
 
 # --------------------------------------------------------------------------- env-file parsing

@@ -1,15 +1,14 @@
 """The benchmark's latency proxy forwards both ways, in order, intact (no timing asserted)."""
 
 import asyncio
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("latency_proxy", ROOT / "playbooks" / "files" / "latency_proxy.py")
-proxy = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(proxy)
+proxy = load_file("playbooks/files/latency_proxy.py")
 
 
 async def echo(reader, writer):

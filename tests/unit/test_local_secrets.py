@@ -1,14 +1,10 @@
-import importlib.util
 import stat
-from pathlib import Path
 
 import yaml
 
-SPEC = importlib.util.spec_from_file_location(
-    "local_secrets", Path(__file__).resolve().parents[2] / "scripts" / "local_secrets.py"
-)
-local_secrets = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(local_secrets)
+from tests.lib.loader import load_file
+
+local_secrets = load_file("scripts/local_secrets.py")
 
 
 def test_secrets_are_written_once_and_private(tmp_path):

@@ -1,14 +1,10 @@
 import ast
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-SPEC = importlib.util.spec_from_file_location(
-    "python_literal", Path(__file__).resolve().parents[2] / "roles/django_app/filter_plugins/python_literal.py"
-)
-module = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(module)
+from tests.lib.loader import load_file
+
+module = load_file("roles/django_app/filter_plugins/python_literal.py")
 python_literal = module.python_literal
 
 

@@ -1,15 +1,14 @@
 """README.md documents every role and every variable."""
 
-import importlib.util
 import re
 from pathlib import Path
 
 import yaml
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("role_docs", ROOT / "scripts" / "role_docs.py")
-role_docs = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(role_docs)
+role_docs = load_file("scripts/role_docs.py")
 README = (ROOT / "README.md").read_text()
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "defaults" / "main.yml").exists())
 

@@ -1,16 +1,12 @@
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("run_scenarios", ROOT / "tests" / "run_scenarios.py")
-runner = importlib.util.module_from_spec(SPEC)
-# Registered first: its dataclasses look their module up while being defined.
-sys.modules.setdefault("run_scenarios", runner)
-SPEC.loader.exec_module(runner)
+runner = load_file("tests/run_scenarios.py", register=True)
 
 SECRET = "s3cret-value-1"
 CLEAN_RECAP = {

@@ -1,21 +1,18 @@
 """The generated Django settings: valid Python, the right values, no secrets."""
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
 
 import jinja2
 import pytest
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "django_app"
-SPEC = importlib.util.spec_from_file_location("python_literal", ROLE / "filter_plugins" / "python_literal.py")
-plugin = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(plugin)
-DB_SPEC = importlib.util.spec_from_file_location("django_database", ROLE / "filter_plugins" / "django_database.py")
-db_plugin = importlib.util.module_from_spec(DB_SPEC)
-DB_SPEC.loader.exec_module(db_plugin)
+plugin = load_file("roles/django_app/filter_plugins/python_literal.py")
+db_plugin = load_file("roles/django_app/filter_plugins/django_database.py")
 
 
 def render(**overrides) -> str:

@@ -6,7 +6,6 @@ contacted. Every shipped inventory (Molecule scenarios, inventory/local, the
 production example, the README's examples) must pass the rules.
 """
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -16,13 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("stack_inputs", ROOT / "plugins" / "action" / "stack_inputs.py")
-si = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(si)
-SECRETS_SPEC = importlib.util.spec_from_file_location("local_secrets", ROOT / "scripts" / "local_secrets.py")
-local_secrets = importlib.util.module_from_spec(SECRETS_SPEC)
-SECRETS_SPEC.loader.exec_module(local_secrets)
+si = load_file("plugins/action/stack_inputs.py")
+local_secrets = load_file("scripts/local_secrets.py")
 
 GOOD_PASSWORD = "Vx83kQwe-pool-db-pw"
 

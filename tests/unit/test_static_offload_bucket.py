@@ -1,17 +1,14 @@
 """Unit tests of roles/static_offload/library/static_offload_bucket.py, with botocore's Stubber."""
 
-import importlib.util
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, SSLError
 from botocore.stub import Stubber
 
-MODULE_PATH = Path(__file__).resolve().parents[2] / "roles" / "static_offload" / "library" / "static_offload_bucket.py"
-SPEC = importlib.util.spec_from_file_location("static_offload_bucket", MODULE_PATH)
-sob = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(sob)
+from tests.lib.loader import load_file
+
+sob = load_file("roles/static_offload/library/static_offload_bucket.py")
 
 RULE = {"allowed_origins": ["https://polls.example.com"], "allowed_methods": ["GET"], "max_age_seconds": "600"}
 API_RULE = {"AllowedOrigins": ["https://polls.example.com"], "AllowedMethods": ["GET"], "MaxAgeSeconds": 600}

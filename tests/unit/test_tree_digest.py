@@ -1,14 +1,13 @@
-import importlib.util
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.lib.loader import load_file
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("tree_digest", ROOT / "roles/django_app/filter_plugins/tree_digest.py")
-module = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(module)
+module = load_file("roles/django_app/filter_plugins/tree_digest.py")
 tree_digest = module.tree_digest
 
 
