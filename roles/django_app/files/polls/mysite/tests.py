@@ -33,10 +33,16 @@ class HealthzTests(TestCase):
 
     def test_database_failure(self):
         with mock.patch("mysite.health.connection") as connection:
-            connection.cursor.side_effect = DatabaseError("boom")
-            response = self.client.get("/healthz")
+            connection.cursor.side_effect = DatabaseError("boom at db.internal:5432")
+            with self.assertLogs("mysite.health", level="ERROR") as logged:
+                response = self.client.get("/healthz")
         self.assertEqual(response.status_code, 503)
-        self.assertEqual(response.json(), {"status": "error", "database": "DatabaseError"})
+        # Public answer: neither the exception's class nor its text.
+        self.assertEqual(response.json(), {"status": "error", "database": "unavailable"})
+        self.assertNotIn(b"DatabaseError", response.content)
+        self.assertNotIn(b"db.internal", response.content)
+        # The reason is in the log instead.
+        self.assertIn("boom at db.internal:5432", "\n".join(logged.output))
         self.assertEqual(response["Cache-Control"], "no-store")
 
     def test_get_only(self):
