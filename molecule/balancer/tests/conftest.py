@@ -18,6 +18,8 @@ from tests.lib.molecule_helpers import get_host, inventory  # noqa: E402
 SITE = "https://polls.lb.test"
 DOMAIN = "polls.lb.test"
 ROOT_CA = "/tmp/pebble-root.pem"
+# The S3 endpoint's CA on the app hosts (static_offload_ca_file): root and the app group only.
+S3_CA = "/etc/ssl/static-offload/ca.pem"
 # The scenario's test secrets, as molecule.yml hands them to the inventory.
 VAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "molecule.yml").read_text())["provisioner"]["inventory"]["group_vars"]["all"]
 SECRETS = {name: value for name, value in VAULT.items() if name.startswith("vault_")}

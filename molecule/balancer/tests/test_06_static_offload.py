@@ -8,13 +8,13 @@ import json
 import shlex
 
 import pytest
-from conftest import DOMAIN, ROOT_CA, SITE
+from conftest import DOMAIN, ROOT_CA, S3_CA, SITE
 
 from tests.lib.molecule_helpers import UnixClient, run_playbook
 
 ENDPOINT = "https://lb-s3:9000"
 BUCKET = "polls-static"
-CA = "/etc/ssl/certs/static-offload-ca.pem"
+CA = S3_CA
 OBJECT_URL = f"{ENDPOINT}/{BUCKET}/static/admin/css/base.css"
 VENV_PYTHON = "/srv/polls/envs/polls/bin/python"
 
@@ -54,6 +54,20 @@ def test_endpoint_runs_sandboxed_with_its_key_pair_private(s3):
     credentials = s3.file("/etc/s3-endpoint/credentials.env")
     assert (credentials.user, credentials.group, credentials.mode) == ("root", "root", 0o600)
     assert s3.socket("tcp://0.0.0.0:9000").is_listening
+
+
+def test_the_endpoints_ca_is_trusted_by_the_app_only(app1, app2):
+    for app in (app1, app2):
+        ca = app.file(CA)
+        assert (ca.user, ca.group, ca.mode) == ("root", "polls", 0o640)
+        directory = app.file(CA.rsplit("/", 1)[0])
+        assert (directory.user, directory.group, directory.mode) == ("root", "polls", 0o750)
+        assert not app.file("/etc/ssl/certs/static-offload-ca.pem").exists
+    # The host's other programs do not trust the endpoint's CA (curl: 60,
+    # the peer's certificate could not be verified); given the CA, they do.
+    refused = app1.run(f"curl -sS -o /dev/null {ENDPOINT}/")
+    assert refused.rc == 60, (refused.rc, refused.stderr)
+    assert app1.run(f"curl -sS -o /dev/null --cacert {CA} {ENDPOINT}/").rc == 0
 
 
 def test_bucket_holds_collectstatic_output(app1):

@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from conftest import ADMIN_PASSWORD, SITE, curl, private_ip
+from conftest import ADMIN_PASSWORD, S3_CA, SITE, curl, private_ip
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -149,7 +149,7 @@ def test_static_files_come_from_the_object_store(client, app1):
     css = f"{STATIC_URL}admin/css/base.css"
     assert f'href="{css}"' in page, page[:2000]
     assert 'href="/static/' not in page
-    ca = app1.file("/etc/ssl/certs/static-offload-ca.pem").content_string
+    ca = app1.file(S3_CA).content_string
     client.check_output(f"cat > /tmp/s3-ca.pem <<'EOF'\n{ca}\nEOF")
     preflight = "-X OPTIONS -o /dev/null -D - -H 'Access-Control-Request-Method: GET'"
     allowed = client.check_output(f"curl -sS --cacert /tmp/s3-ca.pem {preflight} -H 'Origin: {SITE}' '{css}'").lower()
