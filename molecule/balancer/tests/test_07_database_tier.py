@@ -105,3 +105,29 @@ def test_firewall_opens_the_port_to_the_app_hosts_only(app1, app2, db1):
     )
     assert rules == expected
     assert "Status: active" in db1.check_output("ufw status")
+
+
+def admin_dsn(db_ip, dbname):
+    return f"host={db_ip} port=5432 dbname={dbname} user=dbadmin sslmode=require connect_timeout=5"
+
+
+@pytest.mark.parametrize("dbname", ["postgres", "polls"])
+def test_admin_reaches_the_databases_it_works_in_from_the_app_hosts(app1, app2, db_ip, secrets, dbname):
+    for app in (app1, app2):
+        result = psql(app, admin_dsn(db_ip, dbname), secrets["admin"], "SELECT current_user")
+        assert result.rc == 0, result.stderr
+        assert result.stdout.strip() == "dbadmin"
+
+
+def test_admin_reaches_no_other_database(app1, db_ip, secrets):
+    # Its own database and the app's are all it needs (no `all` rule).
+    result = psql(app1, admin_dsn(db_ip, "template1"), secrets["admin"], "SELECT 1")
+    assert result.rc != 0
+    assert "no pg_hba.conf entry" in result.stderr
+
+
+def test_admin_rule_names_its_databases_and_the_app_hosts_only(app1, app2, db1):
+    hba = db1.check_output("runuser -u postgres -- psql -XAtc \"SELECT file_name FROM pg_settings WHERE name = 'hba_file'\"")
+    rules = [line.split() for line in db1.file(hba or "/etc/postgresql/15/main/pg_hba.conf").content_string.splitlines()]
+    admin = sorted((rule[1], rule[3]) for rule in rules if len(rule) > 3 and rule[0] == "hostssl" and rule[2] == "dbadmin")
+    assert admin == sorted(("postgres,polls", f"{private_ip(app)}/32") for app in (app1, app2))
