@@ -62,6 +62,11 @@ PORTS = ["stack_db_port", "stack_db_pool_port"]
 COUNTS = [("stack_db_max_connections", 1), ("stack_db_reserved_connections", 0), ("stack_db_other_connections", 0)]
 SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 APP_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+# HSTS preload lists accept max-age of a year or more, with includeSubDomains.
+HSTS_PRELOAD_SECONDS = 31536000
+HSTS_DEFAULT_SECONDS = 63072000
+BOOLEAN_TEXT = {"true", "false", "yes", "no", "on", "off", "1", "0"}
+LOGIN_RATE = re.compile(r"[1-9][0-9]*r/[sm]")
 HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 # Every name the check reads (besides the context below).
 NAMES = (
@@ -70,6 +75,8 @@ NAMES = (
     + [name for name, _ in COUNTS]
     + [name for name, _, _ in PASSWORDS]
     + ["django_app_superuser_username", "django_app_superuser_email"]
+    + ["stack_hsts_seconds", "stack_hsts_include_subdomains", "stack_hsts_preload"]
+    + ["stack_login_paths", "stack_login_rate", "stack_login_burst"]
 )
 
 
@@ -142,6 +149,53 @@ def check_app_name(value) -> list[str]:
             f"'_' and '-', starting with a letter or '_', at most 32 characters; got {_shown(value)}"
         ]
     return []
+
+
+def _boolean_problem(name: str, value) -> list[str]:
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXT):
+        return []
+    return [f"{name} must be true or false, got {_shown(value)}"]
+
+
+def check_hsts(given: dict) -> list[str]:
+    """stack_hsts_seconds, stack_hsts_include_subdomains, stack_hsts_preload:
+    one Strict-Transport-Security header, as the browsers' preload lists need it."""
+    problems = []
+    for name in ("stack_hsts_include_subdomains", "stack_hsts_preload"):
+        if name in given:
+            problems += _boolean_problem(name, given[name])
+    seconds = given.get("stack_hsts_seconds", HSTS_DEFAULT_SECONDS)
+    if "stack_hsts_seconds" in given:
+        problems += check_count("stack_hsts_seconds", seconds, 0)
+    if problems or not _true(given.get("stack_hsts_preload", False)):
+        return problems
+    if not _true(given.get("stack_hsts_include_subdomains", False)):
+        problems.append("stack_hsts_preload: true needs stack_hsts_include_subdomains: true (the preload lists require it)")
+    if _integer(seconds) < HSTS_PRELOAD_SECONDS:
+        problems.append(
+            f"stack_hsts_preload: true needs stack_hsts_seconds of at least {HSTS_PRELOAD_SECONDS} (a year), "
+            f"got {_shown(seconds)}"
+        )
+    return problems
+
+
+def check_login_limit(given: dict) -> list[str]:
+    """stack_login_rate ('10r/m', '1r/s'; '' for no limit), stack_login_burst, stack_login_paths."""
+    problems = []
+    rate = given.get("stack_login_rate", "")
+    if "stack_login_rate" in given and not (rate == "" or (isinstance(rate, str) and LOGIN_RATE.fullmatch(rate))):
+        problems.append(
+            f"stack_login_rate must be requests per second or minute such as 10r/m or 1r/s ('' for no limit), got {_shown(rate)}"
+        )
+    if "stack_login_burst" in given:
+        problems += check_count("stack_login_burst", given["stack_login_burst"], 0)
+    if "stack_login_paths" in given:
+        paths = given["stack_login_paths"]
+        if not isinstance(paths, list | tuple) or not all(isinstance(p, str) and p.startswith("/") and " " not in p for p in paths):
+            problems.append(
+                f"stack_login_paths must be a list of URL paths starting with '/', such as [/admin/login/]; got {_shown(paths)}"
+            )
+    return problems
 
 
 def check_password(name: str, value, allow_empty: bool = False) -> list[str]:
@@ -319,6 +373,8 @@ def check_inputs(given: dict, *, web_host: bool = True, own_server: bool = True,
         else:
             problems += check_password(name, given[name], allow_empty)
     problems += check_trusted_proxies(given.get("stack_trusted_proxies"), given.get("stack_trust_any_proxy", False))
+    problems += check_hsts(given)
+    problems += check_login_limit(given)
     found, warned = check_sslmode(given.get("stack_db_sslmode"), own_server, server_ssl)
     return problems + found, warnings + warned
 

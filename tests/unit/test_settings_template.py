@@ -129,6 +129,12 @@ def test_extra_csrf_origins_are_added_once():
     ]
 
 
+def test_include_subdomains_off_is_a_choice_check_deploy_accepts():
+    values = assignments(render(django_app_https=True, django_app_hsts_include_subdomains=False))
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
+    assert values["SILENCED_SYSTEM_CHECKS"] == ["security.W005", "security.W021"]
+
+
 def test_preload_on_silences_nothing():
     values = assignments(render(django_app_https=True, django_app_hsts_preload=True))
     assert values["SECURE_HSTS_PRELOAD"] is True

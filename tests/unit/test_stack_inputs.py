@@ -195,6 +195,50 @@ def test_sslmode_against_our_server_and_a_managed_cluster():
     ]
 
 
+# --- HSTS and the login rate limit ------------------------------------------------------
+
+
+def test_hsts_settings_pass_when_consistent():
+    assert si.check_hsts({}) == []
+    assert si.check_hsts({"stack_hsts_seconds": 0}) == []
+    assert si.check_hsts({"stack_hsts_include_subdomains": "yes", "stack_hsts_preload": True, "stack_hsts_seconds": 31536000}) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"stack_hsts_seconds": "abc"}, "stack_hsts_seconds must be a whole number of at least 0, got 'abc'"),
+        ({"stack_hsts_seconds": -1}, "stack_hsts_seconds must be a whole number of at least 0, got -1"),
+        ({"stack_hsts_preload": "sometimes"}, "stack_hsts_preload must be true or false, got 'sometimes'"),
+        ({"stack_hsts_preload": True}, "stack_hsts_preload: true needs stack_hsts_include_subdomains: true"),
+        (
+            {"stack_hsts_preload": True, "stack_hsts_include_subdomains": True, "stack_hsts_seconds": 86400},
+            "stack_hsts_preload: true needs stack_hsts_seconds of at least 31536000 (a year), got 86400",
+        ),
+    ],
+)
+def test_hsts_settings_that_cannot_work_are_named(given, message):
+    found = si.check_hsts(given)
+    assert len(found) == 1 and found[0].startswith(message), found
+
+
+def test_login_limit_settings():
+    assert si.check_login_limit({}) == []
+    assert si.check_login_limit({"stack_login_rate": "", "stack_login_burst": 0, "stack_login_paths": []}) == []
+    assert si.check_login_limit({"stack_login_rate": "1r/s", "stack_login_paths": ["/accounts/login/"]}) == []
+    assert si.check_login_limit({"stack_login_rate": "10/m"}) == [
+        "stack_login_rate must be requests per second or minute such as 10r/m or 1r/s ('' for no limit), got '10/m'"
+    ]
+    assert si.check_login_limit({"stack_login_burst": "lots"}) == ["stack_login_burst must be a whole number of at least 0, got 'lots'"]
+    assert si.check_login_limit({"stack_login_paths": "/admin/login/"})[0].startswith("stack_login_paths must be a list of URL paths")
+    assert si.check_login_limit({"stack_login_paths": ["admin/login/"]})[0].startswith("stack_login_paths must be a list of URL paths")
+
+
+def test_check_inputs_applies_the_hsts_and_login_rules():
+    found, _ = si.check_inputs({"stack_domains": ["a.example"], "stack_hsts_preload": True, "stack_login_rate": "fast"})
+    assert [p.split(" ")[0] for p in found] == ["stack_hsts_preload:", "stack_login_rate"]
+
+
 # --- every shipped inventory passes ----------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from conftest import ADMIN_PASSWORD, S3_CA, SITE, curl, private_ip
+from conftest import ADMIN_PASSWORD, DOMAIN, S3_CA, SITE, curl, private_ip
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -22,9 +22,15 @@ def test_http_redirects_to_https_on_the_balancer(client):
     assert out == "301 https://polls.lb.test/polls/"
 
 
-def test_hsts_once(client):
+def test_hsts_once_with_the_chosen_flags(client, app1):
+    # molecule.yml sets stack_hsts_include_subdomains: the balancer sends it,
+    # once, and Django's settings (whose header is hidden) say the same.
     headers = curl(client, f"{SITE}/polls/", "-o /dev/null", "-D -").lower()
     assert headers.count("strict-transport-security:") == 1, headers
+    assert "strict-transport-security: max-age=63072000; includesubdomains\r\n" in headers, headers
+    settings = app1.file("/etc/polls/django_stack_settings.py").content_string
+    assert "SECURE_HSTS_INCLUDE_SUBDOMAINS = True" in settings
+    assert "SECURE_HSTS_SECONDS = 63072000" in settings
 
 
 def test_the_certificate_lives_on_the_balancer_only(balancer, app1, app2):
@@ -158,3 +164,24 @@ def test_static_files_come_from_the_object_store(client, app1):
     assert "access-control-allow-origin" not in other.lower(), other
     body = client.check_output(f"curl -sS --cacert /tmp/s3-ca.pem -w '\\n%{{http_code}}' '{css}'")
     assert body.endswith("\n200") and "{" in body
+
+
+def test_other_names_get_no_answer_from_the_balancer(client, balancer):
+    # An address or a name that is not the site's (here `localhost`, which
+    # Django's ALLOWED_HOSTS holds for requests made on the app host itself):
+    # nginx closes the connection (444: curl's "empty reply", exit 52).
+    ip = private_ip(balancer)
+    for scheme in ("http", "https"):
+        result = client.run(f"curl -sS -k --http1.1 -o /dev/null -H 'Host: localhost' {scheme}://{ip}/polls/")
+        assert result.rc == 52, (scheme, result.rc, result.stderr)
+    assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
+
+
+def test_app_hosts_answer_the_sites_names_and_probes_only(balancer, app1):
+    ip = private_ip(app1)
+    other = balancer.run(f"curl -sS -o /dev/null -H 'Host: localhost' http://{ip}/polls/")
+    assert other.rc == 52, (other.rc, other.stderr)
+    # The health check answers whatever the Host (balancers probe by address).
+    assert balancer.check_output(f"curl -sS -o /dev/null -w '%{{http_code}}' -H 'Host: localhost' http://{ip}/healthz") == "200"
+    site = f"curl -sS -o /dev/null -w '%{{http_code}}' -H 'Host: {DOMAIN}' -H 'X-Forwarded-Proto: https' http://{ip}/polls/"
+    assert balancer.check_output(site) == "200"

@@ -51,7 +51,8 @@ def test_modern_tls_is_accepted(client, version):
 def test_hsts_header_once(client, path):
     headers = curl(client, f"{SITE}{path}", "-o /dev/null", "-D -").lower()
     assert headers.count("strict-transport-security:") == 1, headers
-    assert "strict-transport-security: max-age=63072000" in headers
+    # The default: two years, no includeSubDomains, no preload.
+    assert "strict-transport-security: max-age=63072000\r\n" in headers, headers
 
 
 def test_static_files_are_served_by_nginx_with_a_long_cache(client):
@@ -91,3 +92,12 @@ def test_django_deploy_checks_pass(web):
     result = web.run("polls-manage check --deploy --fail-level WARNING")
     assert result.rc == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_other_names_get_no_answer(client):
+    # Not one of the site's names (here `localhost`, which Django's
+    # ALLOWED_HOSTS holds for requests made on the host itself): nginx closes
+    # the connection (444: curl's "empty reply", exit 52), over HTTP and HTTPS.
+    for scheme in ("http", "https"):
+        result = client.run(f"curl -sS -k --http1.1 -o /dev/null -H 'Host: localhost' {scheme}://polls.edge.test/polls/")
+        assert result.rc == 52, (scheme, result.rc, result.stderr)
