@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from conftest import EPHEMERAL, SITE, curl, health, make_release_2, playbook
+from conftest import EPHEMERAL, SITE, curl, health, make_release_2, playbook, private_ip
 
 
 def state(app) -> str:
@@ -15,7 +15,7 @@ def state(app) -> str:
     )
 
 
-def test_a_new_app_host_enters_rotation_and_nothing_else_changes(client, balancer, app1, app2, app3):
+def test_a_new_app_host_enters_rotation_and_nothing_else_changes(client, balancer, db1, app1, app2, app3):
     release = {"django_app_version": "2", "django_app_bundled_source": str(make_release_2())}
     # Every host's facts are in the cache (the scenario's earlier runs), as
     # they are after a user's earlier full run.
@@ -32,6 +32,8 @@ def test_a_new_app_host_enters_rotation_and_nothing_else_changes(client, balance
     assert "lb-app1" not in recap and "lb-app2" not in recap, recap
 
     assert health(balancer, app3)["version"] == "2"
+    # The database's firewall lets the new host in.
+    assert f"ufw allow from {private_ip(app3)} to any port 5432 proto tcp" in db1.check_output("ufw show added")
     assert balancer.file("/etc/nginx/loadbalancer/polls/lb-app3.conf").exists
     marker = uuid.uuid4().hex
     for i in range(15):

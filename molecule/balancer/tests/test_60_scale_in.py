@@ -3,12 +3,12 @@
 import json
 import uuid
 
-from conftest import EPHEMERAL, SITE, Load, curl, make_release_2, playbook
+from conftest import EPHEMERAL, SITE, Load, curl, make_release_2, playbook, private_ip
 
 BACKEND = "/etc/nginx/loadbalancer/polls/lb-app3.conf"
 
 
-def test_a_host_leaves_rotation_then_the_inventory(client, balancer, app1, app2, app3):
+def test_a_host_leaves_rotation_then_the_inventory(client, balancer, db1, app1, app2, app3):
     release = {"django_app_version": "2", "django_app_bundled_source": str(make_release_2())}
     joined = EPHEMERAL / "scale-out.yml"  # lb-app3 in appservers (test_50)
     assert joined.exists() and balancer.file(BACKEND).exists
@@ -29,5 +29,10 @@ def test_a_host_leaves_rotation_then_the_inventory(client, balancer, app1, app2,
     summary = load.finish()
     assert removed.returncode == 0, removed.stdout[-4000:] + removed.stderr[-2000:]
     assert not balancer.file(BACKEND).exists
+    # The database's firewall converged too: the removed host's rule is gone
+    # (and with it the packets it sends), the others' stay.
+    rules = db1.check_output("ufw show added")
+    assert f"from {private_ip(app3)} " not in rules, rules
+    assert all(f"ufw allow from {private_ip(app)} to any port 5432 proto tcp" in rules for app in (app1, app2)), rules
     assert summary["failures"] == 0, summary
     assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
