@@ -70,7 +70,8 @@ LOGIN_RATE = re.compile(r"[1-9][0-9]*r/[sm]")
 HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 # Every name the check reads (besides the context below).
 NAMES = (
-    ["stack_domains", "stack_app_name", "stack_trusted_proxies", "stack_trust_any_proxy", "stack_db_sslmode", "stack_db_host"]
+    ["stack_domains", "stack_app_name", "stack_trusted_proxies", "stack_trust_any_proxy", "stack_db_sslmode", "stack_db_sslrootcert"]
+    + ["stack_db_host"]
     + PORTS
     + [name for name, _ in COUNTS]
     + [name for name, _, _ in PASSWORDS]
@@ -313,13 +314,19 @@ def _true(value) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in {"true", "yes", "on", "1"})
 
 
-def check_sslmode(value, own_server: bool, server_ssl: bool = True) -> tuple[list[str], list[str]]:
+def check_sslmode(value, own_server: bool, server_ssl: bool = True, rootcert=None) -> tuple[list[str], list[str]]:
     """(problems, warnings) of stack_db_sslmode against the database chosen:
-    our PostgreSQL server (a dbservers host) or a managed cluster."""
+    our PostgreSQL server (a dbservers host) or a managed cluster, and the
+    CA file (stack_db_sslrootcert) the verifying modes need."""
     if value is None:
         return [], []
     if value not in SSLMODES:
         return [f"stack_db_sslmode must be one of {', '.join(SSLMODES)}; got {_shown(value)}"], []
+    if value.startswith("verify-") and not (isinstance(rootcert, str) and rootcert.strip()):
+        return [
+            f"stack_db_sslmode is {value!r}, which checks the server's certificate against a CA, but stack_db_sslrootcert "
+            "is not set: set it to the CA file on the hosts (on DigitalOcean, the cluster's CA certificate)"
+        ], []
     if value == "disable":
         if own_server and server_ssl:
             return [
@@ -375,7 +382,7 @@ def check_inputs(given: dict, *, web_host: bool = True, own_server: bool = True,
     problems += check_trusted_proxies(given.get("stack_trusted_proxies"), given.get("stack_trust_any_proxy", False))
     problems += check_hsts(given)
     problems += check_login_limit(given)
-    found, warned = check_sslmode(given.get("stack_db_sslmode"), own_server, server_ssl)
+    found, warned = check_sslmode(given.get("stack_db_sslmode"), own_server, server_ssl, given.get("stack_db_sslrootcert"))
     return problems + found, warnings + warned
 
 

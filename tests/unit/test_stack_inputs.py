@@ -188,8 +188,16 @@ def test_sslmode_against_our_server_and_a_managed_cluster():
         assert len(found) == 1 and found[0].startswith(f"stack_db_sslmode is '{mode}': the client falls back") and warned == []
         found, warned = si.check_sslmode(mode, **own)
         assert found == [] and len(warned) == 1 and "downgrade" in warned[0]
-    for mode in ("require", "verify-ca", "verify-full"):
-        assert si.check_sslmode(mode, **own) == si.check_sslmode(mode, **managed) == ([], [])
+    assert si.check_sslmode("require", **own) == si.check_sslmode("require", **managed) == ([], [])
+    for mode in ("verify-ca", "verify-full"):
+        ca = {"rootcert": "/etc/ssl/certs/do-cluster-ca.crt"}
+        assert si.check_sslmode(mode, **own, **ca) == si.check_sslmode(mode, **managed, **ca) == ([], [])
+        for missing in (None, "", "  "):
+            found = si.check_sslmode(mode, **managed, rootcert=missing)[0]
+            assert found == [
+                f"stack_db_sslmode is {mode!r}, which checks the server's certificate against a CA, but stack_db_sslrootcert "
+                "is not set: set it to the CA file on the hosts (on DigitalOcean, the cluster's CA certificate)"
+            ]
     assert si.check_sslmode("sometimes", **own)[0] == [
         "stack_db_sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full; got 'sometimes'"
     ]
