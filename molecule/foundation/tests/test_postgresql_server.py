@@ -1,8 +1,11 @@
 """The PostgreSQL server role, seen from inside the host."""
 
+import json
 import shlex
 
 import pytest
+
+from tests.lib.molecule_helpers import run_playbook
 
 testinfra_hosts = ["ansible://pg-server"]
 
@@ -143,3 +146,24 @@ def test_firewall_lets_in_only_the_clients(host):
         "ufw allow from 198.51.100.0/24 to any port 5432 proto tcp comment 'PostgreSQL client'",
     ]
     assert "Status: active" in host.check_output("ufw status")
+
+
+SETTINGS = f"{CONF_DIR}/conf.d/50-django-stack.conf"
+UNIT = "postgresql@15-main.service"
+
+
+def test_a_bad_setting_is_refused_and_the_server_keeps_running_as_it_was(host):
+    main_pid = host.check_output(f"systemctl show -p MainPID --value {UNIT}")
+    before = host.file(SETTINGS).content_string
+    bad = {"postgresql_server_extra_settings": {"work_mem": "lots", "log_connections": True}}
+    result = run_playbook("--limit", "pg-server", "-e", json.dumps(bad), playbook="molecule/foundation/converge.yml")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert 'invalid value for parameter "work_mem": "lots"' in output, output[-3000:]
+    assert "The previous settings are back in place and the server was not restarted" in output
+    # The file, the process and the value in use are the ones from before;
+    # no copy is left in conf.d.
+    assert host.file(SETTINGS).content_string == before
+    assert host.check_output(f"systemctl show -p MainPID --value {UNIT}") == main_pid
+    assert host.check_output(f"ls {CONF_DIR}/conf.d").split() == ["50-django-stack.conf"]
+    assert sql(host, "SHOW work_mem") == "8MB"
