@@ -34,5 +34,10 @@ def test_a_host_leaves_rotation_then_the_inventory(client, balancer, db1, app1, 
     rules = db1.check_output("ufw show added")
     assert f"from {private_ip(app3)} " not in rules, rules
     assert all(f"ufw allow from {private_ip(app)} to any port 5432 proto tcp" in rules for app in (app1, app2)), rules
+    # Seen from the removed droplet: the database's port no longer answers it
+    # (UFW drops the packets, so the connection attempt times out).
+    reach = f"timeout 5 bash -c '</dev/tcp/{private_ip(db1)}/5432'"
+    assert app3.run(reach).rc != 0
+    assert app1.run(reach).rc == 0
     assert summary["failures"] == 0, summary
     assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
