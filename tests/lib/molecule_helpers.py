@@ -114,3 +114,20 @@ class UnixClient:
         match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
         assert match, "no CSRF token in the form"
         return match.group(1)
+
+
+EXPOSURE = re.compile(r"Overall exposure level for (?P<unit>\S+): (?P<score>\d+(?:\.\d+)?)")
+
+
+def systemd_exposure(host, unit: str) -> float:
+    """The overall exposure score `systemd-analyze security` gives a unit (0 best, 10 worst).
+
+    Read from the text output's last line ("Overall exposure level for X: N ..."):
+    systemd 252's --json=short lists the single checks but not the overall
+    score. The command's exit status says nothing about the score (it fails
+    only with --threshold), so only its output is judged.
+    """
+    out = host.run(f"systemd-analyze security --no-pager {shlex.quote(unit)}").stdout
+    match = EXPOSURE.search(out)
+    assert match, f"no exposure score for {unit}:\n{out}"
+    return float(match.group("score"))

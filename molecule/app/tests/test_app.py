@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.lib.molecule_helpers import UnixClient, get_host, run_playbook  # noqa: E402
+from tests.lib.molecule_helpers import UnixClient, get_host, run_playbook, systemd_exposure  # noqa: E402
 
 BUNDLED = ROOT / "roles/django_app/files/polls"
 _SPEC = importlib.util.spec_from_file_location("tree_digest", ROOT / "roles/django_app/filter_plugins/tree_digest.py")
@@ -33,6 +33,36 @@ def test_healthz_checks_the_database(host):
 def test_workers_as_configured(host):
     pid = host.check_output("systemctl show -p MainPID --value gunicorn.service")
     assert len(host.check_output(f"ps -o pid= --ppid {pid}").split()) == 2
+
+
+# Before the sandbox settings of issue 16: 5.7 ("MEDIUM"); now 1.3 (1.1 with IP
+# filtering). Issue 16 asks for 2.0 at most; the margin catches a lost setting.
+GUNICORN_MAX_EXPOSURE = 1.5
+
+
+def test_gunicorn_is_sandboxed_and_still_serves(host):
+    assert systemd_exposure(host, "gunicorn.service") <= GUNICORN_MAX_EXPOSURE
+    # Under the sandbox gunicorn still restarts and reloads, and its workers
+    # reach the database.
+    host.check_output("systemctl restart gunicorn.service")
+    assert UnixClient(host).request("/healthz")[0] == 200
+    pid = host.check_output("systemctl show -p MainPID --value gunicorn.service")
+    host.check_output("systemctl reload gunicorn.service")
+    assert UnixClient(host).request("/healthz")[0] == 200
+    assert host.check_output("systemctl show -p MainPID --value gunicorn.service") == pid
+
+
+
+def test_gunicorn_ip_filtering_when_asked(host):
+    deny = host.check_output("systemctl show -p IPAddressDeny --value gunicorn.service")
+    allow = host.check_output("systemctl show -p IPAddressAllow --value gunicorn.service").split()
+    if host.backend.get_hostname() == "app-single":
+        # IPAddressDeny=any shows as the two "any" networks; the database on
+        # the loopback stays reachable (healthz above).
+        assert "0.0.0.0/0" in deny and "::/0" in deny, deny
+        assert {"127.0.0.0/8", "::1/128", "192.0.2.10/32"} <= set(allow), allow
+    else:
+        assert deny == "" and allow == []
 
 
 def test_generated_settings(host):

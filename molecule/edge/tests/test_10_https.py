@@ -55,6 +55,21 @@ def test_hsts_header_once(client, path):
     assert "strict-transport-security: max-age=63072000\r\n" in headers, headers
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{SITE}/polls/",  # proxied to gunicorn
+        f"{SITE}/static/admin/css/base.css",  # a file nginx serves itself
+        f"{SITE}/static/no-such-file.css",  # nginx's own error page
+        "http://polls.edge.test/polls/",  # the redirect to HTTPS
+    ],
+)
+def test_server_header_names_no_version(client, url):
+    headers = curl(client, url, "-o /dev/null", "-D -").lower()
+    servers = [line.split(":", 1)[1].strip() for line in headers.splitlines() if line.startswith("server:")]
+    assert servers == ["nginx"], headers
+
+
 def test_static_files_are_served_by_nginx_with_a_long_cache(client):
     headers = curl(client, f"{SITE}/static/admin/css/base.css", "-o /dev/null", "-D -").lower()
     assert headers.startswith("http/2 200") or headers.startswith("http/1.1 200"), headers

@@ -4,6 +4,8 @@ import pytest
 
 from conftest import SECRETS, console
 
+from tests.lib.molecule_helpers import systemd_exposure
+
 SOCKET = "-h /var/run/postgresql -p 6432"
 
 
@@ -108,6 +110,20 @@ def test_file_descriptor_limit_follows_max_client_conn(app1):
     assert app1.check_output("systemctl show -p LimitNOFILE --value pgbouncer") == "1108"
     pid = app1.check_output("systemctl show -p MainPID --value pgbouncer")
     assert "1108" in app1.check_output(f"grep 'Max open files' /proc/{pid}/limits")
+
+
+# Debian's unit alone: 9.2 ("UNSAFE"); with the role's sandbox drop-in: 1.3.
+PGBOUNCER_MAX_EXPOSURE = 1.5
+
+
+@pytest.mark.parametrize("name", ["app1", "db1"])
+def test_pgbouncer_is_sandboxed(name, request):
+    host = request.getfixturevalue(name)
+    assert systemd_exposure(host, "pgbouncer.service") <= PGBOUNCER_MAX_EXPOSURE
+    assert host.file("/etc/systemd/system/pgbouncer.service.d/sandbox.conf").exists
+    # The drop-in is in force, not just on disk.
+    props = host.check_output("systemctl show -p ProtectSystem -p NoNewPrivileges -p CapabilityBoundingSet pgbouncer")
+    assert "ProtectSystem=strict" in props and "NoNewPrivileges=yes" in props, props
 
 
 def test_a_reload_keeps_an_open_client_connected(app1):
