@@ -1,8 +1,7 @@
-"""nginx sites: the single-host site is unchanged, the plain-HTTP site trusts the balancer only,
+"""nginx sites: the single-host site serves its names only, the plain-HTTP site trusts the balancer only,
 the balancer's site retries idempotent requests only, and a drain toggles one `down` flag."""
 
 import re
-import subprocess
 from pathlib import Path
 
 import jinja2
@@ -10,8 +9,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-# The merge base of the load balancer work: its nginx site is the single-host layout.
-BEFORE = "93ad926"
 
 
 def environment(loader) -> jinja2.Environment:
@@ -38,6 +35,11 @@ NGINX = {
     "nginx_upstream_socket": "/run/gunicorn.sock",
     "nginx_client_max_body_size": "10m",
     "nginx_hsts_max_age": 63072000,
+    "nginx_hsts_include_subdomains": False,
+    "nginx_hsts_preload": False,
+    "nginx_login_paths": ["/admin/login/"],
+    "nginx_login_rate": "10r/m",
+    "nginx_login_burst": 5,
     "nginx_ssl_protocols": ["TLSv1.2", "TLSv1.3"],
     "nginx_ssl_ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256",
     "nginx_dhparam_path": "/etc/nginx/ffdhe2048.pem",
@@ -54,20 +56,50 @@ def nginx_site(**overrides) -> str:
     return env.get_template("site.conf.j2").render({**NGINX, **overrides})
 
 
+def servers(text: str) -> list[str]:
+    """The server blocks of a site, in order."""
+    return re.findall(r"^server \{\n.*?^\}", text, re.MULTILINE | re.DOTALL)
+
+
 @pytest.mark.parametrize("tls_ready", [False, True])
-def test_single_host_site_is_unchanged(tls_ready):
-    old = subprocess.run(
-        ["git", "show", f"{BEFORE}:roles/nginx/templates/site.conf.j2"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if old.returncode != 0:
-        pytest.skip(f"commit {BEFORE} is not in this clone")
-    before = environment(jinja2.DictLoader({"site": old.stdout})).get_template("site").render({**NGINX, "nginx_tls_ready": tls_ready})
-    assert nginx_site(nginx_tls_ready=tls_ready) == before
+def test_single_host_site_answers_other_names_with_nothing(tls_ready):
+    blocks = servers(nginx_site(nginx_tls_ready=tls_ready))
+    default = blocks[0]
+    assert "server_name _;" in default and "return 444;" in default and "proxy_pass" not in default
+    listens = re.findall(r"^\s*listen (.*);$", default, re.MULTILINE)
+    expected = ["80 default_server", "[::]:80 default_server"]
+    assert listens == expected + (["443 ssl http2 default_server", "[::]:443 ssl http2 default_server"] if tls_ready else [])
+    # The site's own servers are not the default.
+    for block in blocks[1:]:
+        assert "default_server" not in block and "server_name polls.example.com www.polls.example.com;" in block
+
+
+def test_single_host_site_sends_the_chosen_hsts_once_per_response():
+    text = nginx_site(nginx_tls_ready=True)
+    assert text.count('add_header Strict-Transport-Security "max-age=63072000" always;') == 2  # server, /static/
+    flags = nginx_site(nginx_tls_ready=True, nginx_hsts_include_subdomains=True, nginx_hsts_preload=True)
+    assert flags.count('add_header Strict-Transport-Security "max-age=63072000; includeSubDomains; preload" always;') == 2
+    assert text.count("proxy_hide_header Strict-Transport-Security;") == text.count("proxy_pass ")
+
+
+def test_single_host_site_limits_login_posts():
+    text = nginx_site(nginx_tls_ready=True)
+    assert "limit_req_zone $django_stack_polls_login_key zone=django_stack_polls_login:10m rate=10r/m;" in text
+    assert re.search(r"map \$request_method \$django_stack_polls_login_key \{\s*default \"\";\s*POST \$binary_remote_addr;", text)
+    login = re.search(r"location = /admin/login/ \{(.*?)\n    \}", text, re.DOTALL).group(1)
+    assert "limit_req zone=django_stack_polls_login burst=5 nodelay;" in login and "limit_req_status 429;" in login
+    assert "proxy_pass http://unix:/run/gunicorn.sock;" in login
+    off = nginx_site(nginx_tls_ready=True, nginx_login_rate="")
+    assert "limit_req" not in off and "location = /admin/login/" not in off
 
 
 def test_plain_http_site_behind_the_balancer():
     text = nginx_site(nginx_tls=False, nginx_listen_addresses=["10.110.0.5"], nginx_trusted_proxies=["10.110.0.3", "10.110.1.0/24"])
-    assert re.findall(r"^\s*listen .*;$", text, re.MULTILINE) == ["    listen 10.110.0.5:80 default_server;"]
+    # The default server (probes by address) and the site's names.
+    assert re.findall(r"^\s*listen .*;$", text, re.MULTILINE) == ["    listen 10.110.0.5:80 default_server;", "    listen 10.110.0.5:80;"]
+    default, site = servers(text)
+    assert "location = /healthz" in default and "return 444;" in default and "server_name _;" in default
+    assert "server_name polls.example.com www.polls.example.com;" in site and "444" not in site
     assert "ssl" not in text and "443" not in text and "return 301" not in text
     assert re.findall(r"set_real_ip_from (\S+);", text) == ["10.110.0.3", "10.110.1.0/24"]
     assert "real_ip_header X-Forwarded-For;" in text
@@ -84,7 +116,7 @@ def test_plain_http_site_behind_the_balancer():
 
 def test_plain_http_site_listens_everywhere_without_addresses():
     text = nginx_site(nginx_tls=False, nginx_trusted_proxies=["10.0.0.0/8"])
-    assert re.findall(r"^\s*listen (.*);$", text, re.MULTILINE) == ["80 default_server", "[::]:80 default_server"]
+    assert re.findall(r"^\s*listen (.*);$", text, re.MULTILINE) == ["80 default_server", "[::]:80 default_server", "80", "[::]:80"]
 
 
 BALANCER = {
@@ -100,6 +132,11 @@ BALANCER = {
     "loadbalancer_ssl_ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256",
     "loadbalancer_dhparam_path": "/etc/nginx/ffdhe2048.pem",
     "loadbalancer_hsts_max_age": 63072000,
+    "loadbalancer_hsts_include_subdomains": False,
+    "loadbalancer_hsts_preload": False,
+    "loadbalancer_login_paths": ["/admin/login/"],
+    "loadbalancer_login_rate": "10r/m",
+    "loadbalancer_login_burst": 5,
     "loadbalancer_client_max_body_size": "10m",
     "loadbalancer_connect_timeout": "2s",
     "loadbalancer_read_timeout": "60s",
@@ -132,6 +169,18 @@ def test_balancer_site_retries_idempotent_requests_only():
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
     assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in text
     assert 'proxy_set_header Connection "";' in text and "proxy_http_version 1.1;" in text
+
+
+def test_balancer_site_answers_other_names_with_nothing_and_limits_login_posts():
+    text = balancer("site.conf.j2", loadbalancer_tls_ready=True, loadbalancer_hsts_include_subdomains=True)
+    default = servers(text)[0]
+    assert "server_name _;" in default and "return 444;" in default and "listen 443 ssl http2 default_server;" in default
+    assert 'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;' in text
+    login = re.search(r"location = /admin/login/ \{(.*?)\n    \}", text, re.DOTALL).group(1)
+    assert "limit_req zone=polls_login burst=5 nodelay;" in login and "proxy_pass http://polls_app_hosts;" in login
+    # The login location proxies exactly as `location /` does.
+    rest = re.findall(r"location / \{(.*?)\n    \}", text, re.DOTALL)[-1]  # the HTTPS server's
+    assert login.split("limit_req_status 429;")[1].strip() == rest.strip()
 
 
 def backend_line(name: str) -> str:
