@@ -131,3 +131,16 @@ def systemd_exposure(host, unit: str) -> float:
     match = EXPOSURE.search(out)
     assert match, f"no exposure score for {unit}:\n{out}"
     return float(match.group("score"))
+
+
+def assert_login_rate_limited(client, site: str, ca: str, posts: int = 15) -> None:
+    """`posts` quick POSTs to the admin login from `client` (HTTPS verified with
+    `ca`) meet the rate limit (10 a minute, 5 at once): the first reaches Django
+    (403: no CSRF token), at least 5 get 429; a GET of the page is not counted."""
+    curl = f"curl -sS --cacert {shlex.quote(ca)} -o /dev/null -w '%{{http_code}} '"
+    loop = f"for i in $(seq {posts}); do {curl} -X POST -d username=admin -d password=guess {site}/admin/login/; done"
+    codes = client.check_output(loop).split()
+    assert codes[0] == "403", codes
+    assert codes.count("429") >= 5, codes
+    page = client.check_output(f"{curl} {site}/admin/login/").strip()
+    assert page == "200", page
