@@ -1,8 +1,6 @@
-"""The S3 test endpoint (edge-db is also the objectstore here) under its sandbox drop-in."""
+"""The S3 test endpoint (lb-s3, the static files' bucket) under its sandbox drop-in."""
 
-import pytest
-
-from tests.lib.molecule_helpers import get_host, systemd_exposure
+from tests.lib.molecule_helpers import systemd_exposure
 
 # The unit's own four settings: 8.3 ("EXPOSED"); with the role's sandbox
 # drop-in: 1.2.
@@ -20,23 +18,18 @@ env = dict(line.split("=", 1) for line in open("/etc/s3-endpoint/credentials.env
 s3 = boto3.client("s3", endpoint_url="https://localhost:9000", region_name="us-east-1",
                   verify="/etc/s3-endpoint/ca.pem", config=Config(s3={"addressing_style": "path"}),
                   aws_access_key_id=env["S3_ENDPOINT_ACCESS_KEY"], aws_secret_access_key=env["S3_ENDPOINT_SECRET_KEY"])
-s3.create_bucket(Bucket="sandbox-check")
+s3.create_bucket(Bucket="sandbox-check")  # beside the app's bucket, not in it
 s3.put_object(Bucket="sandbox-check", Key="hello.txt", Body=b"sandboxed", ACL="public-read")
 context = ssl.create_default_context(cafile="/etc/s3-endpoint/ca.pem")
 print(urllib.request.urlopen("https://localhost:9000/sandbox-check/hello.txt", context=context).read().decode())
 """
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    return get_host("edge-db")
+def test_s3_endpoint_is_sandboxed(s3):
+    assert systemd_exposure(s3, "s3-endpoint.service") <= S3_ENDPOINT_MAX_EXPOSURE
+    assert s3.file("/etc/systemd/system/s3-endpoint.service.d/sandbox.conf").exists
 
 
-def test_s3_endpoint_is_sandboxed(endpoint):
-    assert systemd_exposure(endpoint, "s3-endpoint.service") <= S3_ENDPOINT_MAX_EXPOSURE
-    assert endpoint.file("/etc/systemd/system/s3-endpoint.service.d/sandbox.conf").exists
-
-
-def test_s3_endpoint_serves_inside_the_sandbox(endpoint):
-    out = endpoint.check_output("/opt/s3-endpoint/venv/bin/python -c %s", ROUND_TRIP)
+def test_s3_endpoint_serves_inside_the_sandbox(s3):
+    out = s3.check_output("/opt/s3-endpoint/venv/bin/python -c %s", ROUND_TRIP)
     assert out.strip() == "sandboxed"
