@@ -395,6 +395,8 @@ def one(scenario: str):
     """Run one scenario; returns the future of its (background) destroy and report."""
     run = ScenarioResult(name=scenario)
     log_path(scenario).unlink(missing_ok=True)
+    # The tests' own playbook runs (tests/lib/molecule_helpers.log_run).
+    (LOGS / f"{scenario}.playbooks.log").unlink(missing_ok=True)
     started = time.monotonic()
     try:
         run.ok, run.why = run_scenario(run)

@@ -7,6 +7,8 @@ import re
 import shlex
 import subprocess
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import testinfra
@@ -18,6 +20,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def inventory() -> str:
     return os.environ["MOLECULE_INVENTORY_FILE"]
+
+
+def log_run(cmd: Sequence[str], result: subprocess.CompletedProcess, seconds: float) -> None:
+    """Append a test's playbook run (command, time, output) to the scenario's playbook log.
+
+    The file is .cache/molecule-logs/<scenario>.playbooks.log, beside the log
+    tests/run_scenarios.py keeps: the output pytest captures is otherwise lost
+    for a passing test, and with it the task times that show where a slow test
+    spends them. Written only under Molecule (MOLECULE_SCENARIO_NAME set).
+    """
+    scenario = os.environ.get("MOLECULE_SCENARIO_NAME")
+    if not scenario:
+        return
+    logs = ROOT / ".cache" / "molecule-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+    with (logs / f"{scenario}.playbooks.log").open("a", encoding="utf-8") as log:
+        log.write(f"\n=== {test}: {shlex.join(cmd[3:])} (exit {result.returncode}, {seconds:.0f} s)\n")
+        log.write(result.stdout)
+        log.write(result.stderr)
 
 
 def get_host(name: str):
@@ -41,7 +63,9 @@ def run_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout: int 
     with tempfile.TemporaryDirectory(prefix="recap-") as scratch:
         recap_file = Path(scratch, "recap.json")
         env.update(recap_env(recap_file))
+        started = time.monotonic()
         result = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, check=False)
+        log_run(cmd, result, time.monotonic() - started)
         try:
             result.recap = read_recap(recap_file)
         except RecapMissing:
