@@ -14,11 +14,33 @@ from conftest import SECRETS
 from tests.lib.molecule_helpers import run_playbook
 
 CLIENTS = [10, 40]
+# What every pgbench process on app1 had in its environment and command line,
+# read from /proc while the benchmark ran (root-only file, removed after).
+SEEN = "/root/pgbench-seen.txt"
+WATCH_STOP = "/root/pgbench-watch.stop"
+WATCH = (
+    f"rm -f {SEEN} {WATCH_STOP}; umask 077; "
+    "nohup bash -c 'end=$((SECONDS + 1200)); "
+    f"while [ $SECONDS -lt $end ] && [ ! -e {WATCH_STOP} ]; do "
+    "for p in $(pgrep -x pgbench); do "
+    '{ echo "== pgbench $p"; tr "\\0" "\\n" < /proc/$p/environ; echo; tr "\\0" " " < /proc/$p/cmdline; echo; } '
+    f">> {SEEN} 2>/dev/null; done; sleep 0.2; done' > /dev/null 2>&1 &"
+)
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def seen(report, app1):
+    """What the watcher read from /proc while the benchmark ran (the file is removed)."""
+    app1.run(f"touch {WATCH_STOP}")
+    text = app1.run(f"cat {SEEN}").stdout
+    app1.run(f"sleep 1; rm -f {SEEN} {WATCH_STOP}")
+    return text
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, app1):
     directory = tmp_path_factory.mktemp("benchmark")
+    app1.check_output(WATCH)
     extra = {
         "bench_scale": 1,
         "bench_clients": CLIENTS,
@@ -103,6 +125,17 @@ def test_no_secret_in_the_output_or_the_report(report, app1):
     for secret in SECRETS.values():
         for text in texts:
             assert secret not in text
+
+
+def test_pgbench_never_had_a_password_in_its_environment_or_arguments(seen):
+    # libpq reads PGPASSWORD from the environment, which /proc/<pid>/environ
+    # shows to root and ps e to the user; the playbook gives pgbench a
+    # root-only service file instead. The watcher saw pgbench run (else this
+    # test proves nothing) and never a password.
+    assert seen.count("== pgbench ") >= 2, seen[-2000:]
+    assert "PGPASSWORD" not in seen
+    for secret in SECRETS.values():
+        assert secret not in seen
 
 
 def test_the_inventory_mode_and_the_pool_are_back(app1, db1, report, pgpass):
