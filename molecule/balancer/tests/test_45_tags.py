@@ -1,6 +1,32 @@
-"""Tags select a tier (and changing nothing on a converged stack); site.yml never switches releases behind a balancer."""
+"""Tags select a tier (and changing nothing on a converged stack); site.yml never switches releases behind a balancer.
+
+First, a backend setting that nginx rejects: the balancer's files are put back
+as they were, so the tagged run after it (the next test) changes nothing.
+"""
+
+import json
+
+from conftest import SITE, curl
 
 from tests.lib.molecule_helpers import run_playbook
+
+BACKENDS = "/etc/nginx/loadbalancer/polls"
+
+
+def test_backend_lines_that_nginx_rejects_are_taken_back(client, balancer):
+    files = f"cd {BACKENDS} && ls -A && md5sum *.conf && stat -c '%U %G %a %n' *.conf"
+    before = balancer.check_output(files)
+    result = run_playbook("--tags", "balancer", "-e", json.dumps({"loadbalancer_fail_timeout": "ten seconds"}))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "nginx rejected the new backend lines" in output, output[-4000:]
+    assert 'invalid parameter "fail_timeout=ten"' in output, output[-4000:]
+    # The same files, owners and modes, and no backup copy left beside them.
+    assert balancer.check_output(files) == before
+    assert balancer.run("nginx -t").rc == 0
+    # A reload (what a drain or a renewal does) works, and the site answers.
+    assert balancer.run("systemctl reload nginx").rc == 0
+    assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
 
 
 def test_tag_balancer_runs_the_balancer_play_only():
