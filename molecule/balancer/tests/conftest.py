@@ -33,6 +33,7 @@ EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp"))
 # The app versions the tests roll out, made from the bundled project.
 RELEASE_2 = EPHEMERAL / "polls-release-2"
 RELEASE_BROKEN = EPHEMERAL / "polls-release-broken"
+RELEASE_BAD_MIGRATION = EPHEMERAL / "polls-release-bad-migration"
 RELEASE_2_MARK = "Polls (release 2)"
 RELEASE_2_MIGRATION = "0002_release2_marker"
 
@@ -128,6 +129,19 @@ def make_broken_release() -> Path:
         health_py = RELEASE_BROKEN / "mysite" / "health.py"
         health_py.write_text(health_py.read_text().replace('cursor.execute("SELECT 1")', 'cursor.execute("SELECT no_such_column")'))
     return RELEASE_BROKEN
+
+
+def make_bad_migration_release() -> Path:
+    """Release 2 plus a migration that fails (PostgreSQL rolls it back): the rollout stops before any switch."""
+    if not RELEASE_BAD_MIGRATION.exists():
+        shutil.copytree(make_release_2(), RELEASE_BAD_MIGRATION)
+        (RELEASE_BAD_MIGRATION / "polls" / "migrations" / "0003_fails.py").write_text(
+            "from django.db import migrations\n\n\n"
+            "class Migration(migrations.Migration):\n"
+            f'    dependencies = [("polls", "{RELEASE_2_MIGRATION}")]\n'
+            '    operations = [migrations.RunSQL("SELECT no_such_function()")]\n'
+        )
+    return RELEASE_BAD_MIGRATION
 
 
 class Load:

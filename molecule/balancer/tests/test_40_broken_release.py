@@ -1,8 +1,24 @@
-"""A release whose health check fails stops the rollout at the first host; rollback restores it."""
+"""A failing release stops the rollout at the first host; rollback.yml returns to the release live before it.
+
+First a release whose health check fails (it goes live on the first host),
+then one whose migration fails (no host switches). After the first rollback
+app1's app.previous is release 3, the broken one: the second rollback must
+still return to release 2, the release live when that rollout started.
+"""
 
 import json
 
-from conftest import LOAD_SECONDS, RELEASE_2_MARK, SITE, Load, curl, health, make_broken_release, private_ip
+from conftest import (
+    LOAD_SECONDS,
+    RELEASE_2_MARK,
+    SITE,
+    Load,
+    curl,
+    health,
+    make_bad_migration_release,
+    make_broken_release,
+    private_ip,
+)
 
 from tests.lib.molecule_helpers import run_playbook
 
@@ -39,3 +55,36 @@ def test_rollback_restores_the_previous_release(client, balancer, app1, app2):
     for name in ("lb-app1", "lb-app2"):
         assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
     assert RELEASE_2_MARK in curl(client, f"{SITE}/polls/")
+
+
+def test_a_rollout_whose_migration_fails_switches_no_host(client, balancer, app1, app2):
+    load = Load(client, "bad-migration", seconds=min(30.0, LOAD_SECONDS))
+    extra = {"django_app_version": "4", "django_app_bundled_source": str(make_bad_migration_release())}
+    result = run_playbook("-e", json.dumps(extra), playbook="playbooks/rolling_update.yml")
+    summary = load.finish()
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "no_such_function" in output, output[-4000:]
+    assert summary["failures"] == 0, summary
+    assert set(summary["versions"]) == {"2"}, summary
+    for app in (app1, app2):
+        assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
+        # Recorded before the first batch: the release live when the rollout started.
+        assert app.check_output("readlink /srv/polls/app.rollback") == "/srv/polls/releases/2"
+    # What a rollback to "the previous release" would have picked on app1.
+    assert app1.check_output("readlink /srv/polls/app.previous") == "/srv/polls/releases/3"
+    assert " down;" in balancer.file("/etc/nginx/loadbalancer/polls/lb-app1.conf").content_string
+
+
+def test_rollback_after_it_stays_on_the_release_live_before(client, balancer, app1, app2):
+    load = Load(client, "rollback-2", seconds=min(30.0, LOAD_SECONDS))
+    result = run_playbook(playbook="playbooks/rollback.yml")
+    summary = load.finish()
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert summary["failures"] == 0, summary
+    assert set(summary["versions"]) == {"2"}, summary
+    for app in (app1, app2):
+        assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
+        assert health(balancer, app)["version"] == "2"
+    for name in ("lb-app1", "lb-app2"):
+        assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
