@@ -20,6 +20,10 @@ def test_a_new_app_host_enters_rotation_and_nothing_else_changes(client, balance
     # Every host's facts are in the cache (the scenario's earlier runs), as
     # they are after a user's earlier full run.
     before = {"app1": state(app1), "app2": state(app2)}
+    # In no group of the stack until now, the spare droplet was left alone by
+    # every site.yml run (no base role: no UFW, no extra CA).
+    assert not app3.package("ufw").is_installed
+    assert not app3.file("/usr/local/share/ca-certificates/django-stack-extra-0.crt").exists
 
     joined = EPHEMERAL / "scale-out.yml"
     joined.write_text("appservers:\n  hosts:\n    lb-app3:\n")
@@ -32,6 +36,7 @@ def test_a_new_app_host_enters_rotation_and_nothing_else_changes(client, balance
     assert "lb-app1" not in recap and "lb-app2" not in recap, recap
 
     assert health(balancer, app3)["version"] == "2"
+    assert "Status: active" in app3.check_output("ufw status")
     # The database's firewall lets the new host in.
     assert f"ufw allow from {private_ip(app3)} to any port 5432 proto tcp" in db1.check_output("ufw show added")
     assert balancer.file("/etc/nginx/loadbalancer/polls/lb-app3.conf").exists
