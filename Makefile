@@ -28,7 +28,7 @@ help:
 	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
 	@echo "make down      remove the local droplets and their network"
 	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
-	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='foundation edge' for some); what CI runs"
+	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='foundation app' for some); what CI runs"
 	@echo "make check     the fast tier: lint + unit tests + one smoke scenario (SMOKE_SCENARIO=$(SMOKE_SCENARIO))"
 	@echo "make lint      yamllint, ansible-lint (production profile) and ruff"
 	@echo "make unit      the pytest unit tests (tests/unit)"

@@ -315,7 +315,7 @@ SHIPPED = all_shipped()
 
 def test_the_shipped_inventories_are_all_read():
     names = {case[0].split(":")[0] for case in SHIPPED}
-    assert {"molecule/balancer", "molecule/pgbouncer", "molecule/edge", "inventory/local", "production.example"} <= names
+    assert {"molecule/balancer", "molecule/single", "inventory/local", "production.example"} <= names
     assert len(readme_examples()) >= 2
     # The values that matter are there to be checked.
     checked = {name for _, _, values, _ in SHIPPED for name in values if name in si.NAMES}

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import DOMAINS, ROOT_CA, SITE, served_certificate
+from conftest import DOMAINS, ROOT_CA, SECRETS, SITE, served_certificate
 
 
 def curl(client, url: str, *args: str) -> str:
@@ -11,18 +11,18 @@ def curl(client, url: str, *args: str) -> str:
 
 
 def test_http_redirects_to_https(client):
-    out = curl(client, "http://polls.edge.test/polls/", "-o /dev/null", "-w '%{http_code} %{redirect_url}'")
-    assert out == "301 https://polls.edge.test/polls/"
+    out = curl(client, "http://polls.pool.test/polls/", "-o /dev/null", "-w '%{http_code} %{redirect_url}'")
+    assert out == "301 https://polls.pool.test/polls/"
 
 
 def test_acme_webroot_is_served_over_http(client):
-    code = curl(client, "http://polls.edge.test/.well-known/acme-challenge/none", "-o /dev/null", "-w '%{http_code}'")
+    code = curl(client, "http://polls.pool.test/.well-known/acme-challenge/none", "-o /dev/null", "-w '%{http_code}'")
     assert code == "404"
 
 
 def test_https_answers_with_a_certificate_pebble_issued(client):
     assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
-    assert curl(client, "https://www.polls.edge.test/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
+    assert curl(client, "https://www.polls.pool.test/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
 
 
 def test_certificate_names_and_issuer(client):
@@ -34,14 +34,14 @@ def test_certificate_names_and_issuer(client):
 @pytest.mark.parametrize("version", ["-tls1", "-tls1_1"])
 def test_old_tls_is_refused(client, version):
     # SECLEVEL=0: the client would offer them; the refusal is the server's.
-    cmd = f"openssl s_client -connect polls.edge.test:443 -servername polls.edge.test {version} -cipher 'DEFAULT@SECLEVEL=0' </dev/null"
+    cmd = f"openssl s_client -connect polls.pool.test:443 -servername polls.pool.test {version} -cipher 'DEFAULT@SECLEVEL=0' </dev/null"
     assert client.run(cmd).rc != 0
 
 
 @pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
 def test_modern_tls_is_accepted(client, version):
     cmd = (
-        f"openssl s_client -connect polls.edge.test:443 -servername polls.edge.test {version}"
+        f"openssl s_client -connect polls.pool.test:443 -servername polls.pool.test {version}"
         f" -CAfile {ROOT_CA} -verify_return_error </dev/null"
     )
     assert client.run(cmd).rc == 0
@@ -62,7 +62,7 @@ def test_hsts_header_once(client, path):
         f"{SITE}/polls/",  # proxied to gunicorn
         f"{SITE}/static/admin/css/base.css",  # a file nginx serves itself
         f"{SITE}/static/no-such-file.css",  # nginx's own error page
-        "http://polls.edge.test/polls/",  # the redirect to HTTPS
+        "http://polls.pool.test/polls/",  # the redirect to HTTPS
     ],
 )
 def test_server_header_names_no_version(client, url):
@@ -79,13 +79,13 @@ def test_static_files_are_served_by_nginx_with_a_long_cache(client):
 
 
 def test_admin_login_over_https_with_secure_cookies(client):
-    jar = "/tmp/edge-cookies.txt"
+    jar = "/tmp/web-cookies.txt"
     client.run(f"rm -f {jar}")
-    base = f"-b {jar} -c {jar} -o /tmp/edge-body.html -D - -w '\\n%{{http_code}}'"
+    base = f"-b {jar} -c {jar} -o /tmp/web-body.html -D - -w '\\n%{{http_code}}'"
     headers = curl(client, f"'{SITE}/admin/login/?next=/admin/'", base)
     assert headers.strip().endswith("200")
     assert re.search(r"set-cookie: csrftoken=[^\n]*; secure", headers, re.IGNORECASE), headers
-    body = client.file("/tmp/edge-body.html").content_string
+    body = client.file("/tmp/web-body.html").content_string
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
     headers = curl(
         client,
@@ -94,14 +94,14 @@ def test_admin_login_over_https_with_secure_cookies(client):
         f"-H 'Referer: {SITE}/admin/login/'",
         f"--data-urlencode csrfmiddlewaretoken={token}",
         "--data-urlencode username=admin",
-        "--data-urlencode password=edge-admin-login-Jw6p2Hds",
+        f"--data-urlencode password={SECRETS['login']}",
         "--data-urlencode next=/admin/",
     )
     assert headers.strip().endswith("302"), headers
     assert re.search(r"^location: /admin/\s*$", headers, re.IGNORECASE | re.MULTILINE), headers
     assert re.search(r"set-cookie: sessionid=[^\n]*; secure", headers, re.IGNORECASE), headers
     assert curl(client, f"{SITE}/admin/", base).strip().endswith("200")
-    assert "Site administration" in client.file("/tmp/edge-body.html").content_string
+    assert "Site administration" in client.file("/tmp/web-body.html").content_string
 
 
 def test_django_deploy_checks_pass(web):
@@ -115,5 +115,5 @@ def test_other_names_get_no_answer(client):
     # ALLOWED_HOSTS holds for requests made on the host itself): nginx closes
     # the connection (444: curl's "empty reply", exit 52), over HTTP and HTTPS.
     for scheme in ("http", "https"):
-        result = client.run(f"curl -sS -k --http1.1 -o /dev/null -H 'Host: localhost' {scheme}://polls.edge.test/polls/")
+        result = client.run(f"curl -sS -k --http1.1 -o /dev/null -H 'Host: localhost' {scheme}://polls.pool.test/polls/")
         assert result.rc == 52, (scheme, result.rc, result.stderr)

@@ -1,35 +1,40 @@
 """The single-host web tier with certbot_mode selfsigned: nginx on the app host terminates TLS itself."""
 
 import re
+import sys
+from pathlib import Path
 
-from conftest import SECRETS
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.lib.molecule_helpers import UnixClient
+from tests.lib.molecule_helpers import UnixClient  # noqa: E402
+
+testinfra_hosts = ["app-single"]
 
 # The self-signed certificate is its own CA: clients that were given it verify the site.
 CERT = "/etc/ssl/django-stack/polls.crt"
-DOMAIN = "polls.pool.test"
+DOMAIN = "app.test"
+ADMIN_PASSWORD = "app-single-admin-pw"  # converge.yml
 
 
-def test_the_certificate_names_the_site_and_signs_itself(app1):
-    text = app1.check_output(f"openssl x509 -in {CERT} -noout -subject -issuer -ext subjectAltName")
+def test_the_certificate_names_the_site_and_signs_itself(host):
+    text = host.check_output(f"openssl x509 -in {CERT} -noout -subject -issuer -ext subjectAltName")
     assert f"DNS:{DOMAIN}" in text
     subject, issuer = (re.search(rf"^{field}=(.*)$", text, re.MULTILINE).group(1) for field in ("subject", "issuer"))
     assert subject == issuer
 
 
-def test_nginx_serves_verified_https_and_the_admin_login_with_secure_cookies(app1):
-    site = UnixClient(app1, https=CERT, server=DOMAIN, jar="/tmp/selfsigned-jar")
+def test_nginx_serves_verified_https_and_the_admin_login_with_secure_cookies(host):
+    site = UnixClient(host, https=CERT, server=DOMAIN, jar="/tmp/selfsigned-jar")
     status, head, body = site.request("/admin/login/?next=/admin/")
     assert status == 200
     assert re.search(r"set-cookie: csrftoken=[^\n]*; secure", head, re.IGNORECASE), head
     status, head, _ = site.request(
         "/admin/login/?next=/admin/",
-        data={"csrfmiddlewaretoken": site.csrf_token(body), "username": "admin", "password": SECRETS["login"], "next": "/admin/"},
+        data={"csrfmiddlewaretoken": site.csrf_token(body), "username": "admin", "password": ADMIN_PASSWORD, "next": "/admin/"},
     )
     assert status == 302, head
     status, _, body = site.request("/admin/")
     assert status == 200 and "Site administration" in body
     # Another CA does not vouch for it.
-    other = app1.run(f"curl -sS -o /dev/null --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/polls/")
+    other = host.run(f"curl -sS -o /dev/null --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/polls/")
     assert other.rc != 0 and "certificate" in other.stderr.lower()

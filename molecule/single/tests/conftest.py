@@ -7,6 +7,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from tests.lib.molecule_helpers import get_host  # noqa: E402
 
+# The web tier: the site's names (network aliases of pool-app1), pebble's
+# issuing root as the client's only CA, the ACME server certbot uses.
+DOMAINS = ["polls.pool.test", "www.polls.pool.test"]
+SITE = "https://polls.pool.test"
+ROOT_CA = "/tmp/pebble-root.pem"
+ACME_SERVER = "https://pool-acme:14000/dir"
+CERTBOT_ENV = "REQUESTS_CA_BUNDLE=/etc/ssl/pebble-listener.pem"
+# pebble's root, fetched once (-k for this one fetch: pebble's management API
+# has its own self-signed certificate).
+FETCH_ROOT = f"curl -sSfk -o {ROOT_CA} https://pool-acme:15000/roots/0"
+
 SECRETS = {
     "app": "pool-db-pw-Vx83kQwe",
     "admin": "pool-admin-pw-Rt62nBzu",
@@ -19,7 +30,23 @@ SECRETS = {
 
 @pytest.fixture(scope="session")
 def app1():
-    return get_host("pool-app1")
+    host = get_host("pool-app1")
+    # For the tests that ask nginx on the host itself over verified HTTPS.
+    host.check_output(FETCH_ROOT)
+    return host
+
+
+@pytest.fixture(scope="session")
+def web(app1):
+    """The app host as the web tier's tests call it: nginx and certbot run there."""
+    return app1
+
+
+@pytest.fixture(scope="session")
+def client():
+    host = get_host("pool-client")
+    host.check_output(FETCH_ROOT)
+    return host
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +79,12 @@ def console(host, command: str, user: str = "pgbouncer_admin") -> list[list[str]
 def server_sql(db1, query: str) -> str:
     """A query on the PostgreSQL server, as its postgres superuser."""
     return db1.check_output(f"runuser -u postgres -- psql -At -c {query!r}")
+
+
+def served_certificate(client, *options: str) -> str:
+    """The certificate text nginx presents to a client (or '' when the handshake fails)."""
+    cmd = (
+        f"openssl s_client -connect polls.pool.test:443 -servername polls.pool.test {' '.join(options)} </dev/null 2>/dev/null"
+        " | openssl x509 -noout -serial -issuer -ext subjectAltName"
+    )
+    return client.run(cmd).stdout

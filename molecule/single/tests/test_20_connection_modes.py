@@ -2,9 +2,10 @@
 
 The first test uses the inventory's own mode (pgbouncer over the local socket),
 as converged. Each other mode is rendered by site.yml with -e
-stack_db_connection_mode=<mode> (tags django_app_settings,pgbouncer), which
-reloads gunicorn. The hosts are left in the last mode: test_30_benchmark.py
-switches modes itself and checks that it puts the inventory's mode back.
+stack_db_connection_mode=<mode> (tags django_app_settings,pgbouncer; on the
+app host only, except for the shared pool host), which reloads gunicorn. The
+hosts are left in the last mode: test_30_benchmark.py switches modes itself
+and checks that it puts the inventory's mode back.
 """
 
 import json
@@ -13,15 +14,17 @@ import uuid
 
 import pytest
 
-from conftest import SECRETS, console, server_sql
+from conftest import ROOT_CA, SECRETS, console, server_sql
 from tests.lib.molecule_helpers import UnixClient, run_playbook
 
-CA = "/etc/ssl/django-stack/polls.crt"
+# nginx on app1 itself, over HTTPS verified with pebble's root (conftest).
+CA = ROOT_CA
 SITE = "polls.pool.test"
 
 
-def switch(**settings):
-    result = run_playbook("--tags", "django_app_settings,pgbouncer", "-e", json.dumps(settings))
+def switch(limit: str = "appservers", **settings):
+    """Render Django's settings for another mode (the app host only, unless the pool host changes too)."""
+    result = run_playbook("--tags", "django_app_settings,pgbouncer", "--limit", limit, "-e", json.dumps(settings))
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     for secret in SECRETS.values():
         assert secret not in result.stdout + result.stderr
@@ -141,7 +144,8 @@ def test_pool_uses_psycopg3_and_its_pool(app1, question):
 
 
 def test_pgbouncer_on_the_shared_pool_host_over_tls(app1, db1, pgpass, question):
-    switch(stack_db_connection_mode="pgbouncer", stack_pgbouncer_placement="shared")
+    # The shared pool host (pool-db1) takes pool-app1 in as a client: both hosts.
+    switch(limit="all", stack_db_connection_mode="pgbouncer", stack_pgbouncer_placement="shared")
     assert driver(app1) == "psycopg2"  # psycopg 3 left with the pool mode
     settings = django_shell(
         app1, "from django.db import connection as c; s = c.settings_dict; print(s['HOST'], s['PORT'], s['OPTIONS'])"
