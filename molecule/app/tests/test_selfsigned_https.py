@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from tests.lib.molecule_helpers import UnixClient  # noqa: E402
 
-testinfra_hosts = ["app-single"]
+testinfra_hosts = ["app-git"]
 
 # The self-signed certificate is its own CA: clients that were given it verify the site.
 CERT = "/etc/ssl/django-stack/polls.crt"
