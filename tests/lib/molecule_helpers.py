@@ -22,7 +22,15 @@ def inventory() -> str:
     return os.environ["MOLECULE_INVENTORY_FILE"]
 
 
-def log_run(cmd: Sequence[str], result: subprocess.CompletedProcess, seconds: float) -> None:
+def run_logged(cmd: Sequence[str], env: dict, timeout: int) -> subprocess.CompletedProcess:
+    """Run a test's ansible-playbook command (output captured) and log it with _log_run."""
+    started = time.monotonic()
+    result = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, check=False)
+    _log_run(cmd, result, time.monotonic() - started)
+    return result
+
+
+def _log_run(cmd: Sequence[str], result: subprocess.CompletedProcess, seconds: float) -> None:
     """Append a test's playbook run (command, time, output) to the scenario's playbook log.
 
     The file is .cache/molecule-logs/<scenario>.playbooks.log, beside the log
@@ -63,9 +71,7 @@ def run_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout: int 
     with tempfile.TemporaryDirectory(prefix="recap-") as scratch:
         recap_file = Path(scratch, "recap.json")
         env.update(recap_env(recap_file))
-        started = time.monotonic()
-        result = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout, check=False)
-        log_run(cmd, result, time.monotonic() - started)
+        result = run_logged(cmd, env, timeout)
         try:
             result.recap = read_recap(recap_file)
         except RecapMissing:

@@ -13,7 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.lib.molecule_helpers import get_host, inventory, log_run  # noqa: E402
+from tests.lib.molecule_helpers import get_host, inventory, run_logged  # noqa: E402
 
 SITE = "https://polls.lb.test"
 DOMAIN = "polls.lb.test"
@@ -190,7 +190,4 @@ def playbook(*args: str, inventories=()) -> subprocess.CompletedProcess:
     for extra in inventories:
         cmd += ["-i", str(extra)]
     cmd += [str(ROOT / "playbooks" / "site.yml"), *args]
-    started = time.monotonic()
-    result = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True, timeout=1500, check=False)
-    log_run(cmd, result, time.monotonic() - started)
-    return result
+    return run_logged(cmd, env, timeout=1500)
