@@ -90,7 +90,14 @@ def test_code_owned_by_the_app_user(host):
     code = host.file("/srv/polls/app")
     assert (code.user, code.group, code.mode) == ("polls", "polls", 0o750)
     assert host.user("polls").shell == "/usr/sbin/nologin"
-    assert host.file("/srv/polls/app/manage.py").user == "polls"
+    # Unpacked from the controller's archive: private to the app user and group.
+    modes = {path: (host.file(path).user, host.file(path).group, host.file(path).mode)
+             for path in ("/srv/polls/app/mysite", "/srv/polls/app/mysite/settings.py", "/srv/polls/app/manage.py")}
+    assert modes == {
+        "/srv/polls/app/mysite": ("polls", "polls", 0o750),
+        "/srv/polls/app/mysite/settings.py": ("polls", "polls", 0o640),
+        "/srv/polls/app/manage.py": ("polls", "polls", 0o750),
+    }
 
 
 def test_static_files_collected(host):
@@ -122,4 +129,4 @@ def test_a_changed_bundled_project_is_copied(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     assert host.file("/srv/polls/app/manage.py").content_string.endswith("# redeployed by test_app.py\n")
     assert host.file(marker).content_string == _DIGEST.tree_digest(changed)
-    assert "app-single => django_app : Deploy the bundled polls app" in result.recap.changed_tasks, result.recap
+    assert "app-single => django_app : Unpack the bundled project on the host" in result.recap.changed_tasks, result.recap
