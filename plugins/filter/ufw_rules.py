@@ -1,7 +1,10 @@
-"""The UFW rules a role added (known by their comment) that its inventory no longer asks for.
+"""UFW rules as `ufw show added` prints them: the line of a rule the roles want, and
+the rules a role added (known by their comment) that its inventory no longer asks for.
 
 Own code: no module or filter lists UFW's rules in a form a task can compare
-with; the roles read `ufw show added` once and delete what this returns.
+with. The roles read `ufw show added` once, skip the rules it already lists
+(a rule predicted wrongly is only handed to community.general.ufw, which
+decides) and delete what ufw_stale_rules returns.
 """
 
 from __future__ import annotations
@@ -10,6 +13,21 @@ import re
 
 # How `ufw show added` prints a rule from one source to one port.
 _RULE = re.compile(r"ufw allow from (?P<source>\S+) to any port (?P<port>[0-9]+) proto (?P<proto>[a-z]+) comment '(?P<comment>.*)'")
+
+
+def ufw_rule_line(rule: dict) -> str:
+    """The line of `ufw show added` for one allow rule: {port, proto (tcp), from (any), comment}."""
+    port = str(rule["port"])
+    proto = str(rule.get("proto") or "tcp")
+    source = str(rule.get("from") or "any")
+    if source == "any":
+        line = f"ufw allow {port}/{proto}"
+    else:
+        line = f"ufw allow from {source} to any port {port} proto {proto}"
+    comment = rule.get("comment")
+    if comment:
+        line += f" comment '{comment}'"
+    return line
 
 
 def ufw_stale_rules(lines, comment: str, sources, port, proto: str = "tcp") -> list[dict]:
@@ -31,4 +49,4 @@ def ufw_stale_rules(lines, comment: str, sources, port, proto: str = "tcp") -> l
 
 class FilterModule:
     def filters(self):
-        return {"ufw_stale_rules": ufw_stale_rules}
+        return {"ufw_rule_line": ufw_rule_line, "ufw_stale_rules": ufw_stale_rules}

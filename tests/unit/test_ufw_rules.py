@@ -1,4 +1,6 @@
-"""plugins/filter/ufw_rules.py: which of a role's UFW rules the inventory no longer asks for."""
+"""plugins/filter/ufw_rules.py: the `ufw show added` line of a wanted rule, and which of a role's rules the inventory no longer asks for."""
+
+import pytest
 
 from tests.lib.loader import load_file
 
@@ -48,3 +50,25 @@ def test_cidr_and_ipv6_sources():
     assert ufw.ufw_stale_rules(lines, "PostgreSQL client", ["198.51.100.0/24"], 5432) == [
         {"from": "2001:db8::10", "port": "5432", "proto": "tcp"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "line"),
+    [
+        ({"port": 22}, "ufw allow 22/tcp"),
+        ({"port": "53", "proto": "udp"}, "ufw allow 53/udp"),
+        ({"port": 9000, "comment": "S3 endpoint"}, "ufw allow 9000/tcp comment 'S3 endpoint'"),
+        (
+            {"port": 5432, "from": "10.99.0.0/24", "comment": "postgres from the app subnet"},
+            "ufw allow from 10.99.0.0/24 to any port 5432 proto tcp comment 'postgres from the app subnet'",
+        ),
+        ({"port": 6432, "from": "172.18.0.4", "proto": "tcp"}, "ufw allow from 172.18.0.4 to any port 6432 proto tcp"),
+        ({"port": 80, "from": "any"}, "ufw allow 80/tcp"),
+    ],
+)
+def test_rule_lines_match_ufw_show_added(rule, line):
+    assert ufw.ufw_rule_line(rule) == line
+
+
+def test_both_filters_are_registered():
+    assert set(ufw.FilterModule().filters()) == {"ufw_rule_line", "ufw_stale_rules"}
