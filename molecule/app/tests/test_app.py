@@ -90,9 +90,14 @@ def test_code_owned_by_the_app_user(host):
     code = host.file("/srv/polls/app")
     assert (code.user, code.group, code.mode) == ("polls", "polls", 0o750)
     assert host.user("polls").shell == "/usr/sbin/nologin"
-    # Unpacked from the controller's archive: private to the app user and group.
-    modes = {path: (host.file(path).user, host.file(path).group, host.file(path).mode)
-             for path in ("/srv/polls/app/mysite", "/srv/polls/app/mysite/settings.py", "/srv/polls/app/manage.py")}
+    assert host.file("/srv/polls/app/manage.py").user == "polls"
+
+
+def test_the_bundled_project_is_private_to_the_app():
+    """Unpacked from the controller's archive: directories 0750, files 0640 (0750 where executable)."""
+    host = get_host("app-single")
+    paths = ("/srv/polls/app/mysite", "/srv/polls/app/mysite/settings.py", "/srv/polls/app/manage.py")
+    modes = {path: (host.file(path).user, host.file(path).group, host.file(path).mode) for path in paths}
     assert modes == {
         "/srv/polls/app/mysite": ("polls", "polls", 0o750),
         "/srv/polls/app/mysite/settings.py": ("polls", "polls", 0o640),
