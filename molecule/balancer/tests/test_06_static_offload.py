@@ -32,15 +32,18 @@ if action == "cors":
 elif action == "list":
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=%(bucket)r)
     print(json.dumps({o["Key"]: o["LastModified"].isoformat() for p in pages for o in p.get("Contents", [])}))
+elif action == "delete":
+    client.delete_object(Bucket=%(bucket)r, Key=sys.argv[2])
 """
 
 
-def boto(host, action: str, secret_var: str = "AWS_S3_SECRET_ACCESS_KEY", extra_env: str = ""):
+def boto(host, action: str, *args: str, secret_var: str = "AWS_S3_SECRET_ACCESS_KEY", extra_env: str = ""):
     code = BOTO % {"endpoint": ENDPOINT, "ca": CA, "bucket": BUCKET, "secret_var": secret_var}
     script = f"/tmp/static-test-{secret_var.lower()}.py"
     host.run(f"cat > {script} <<'EOF'\n{code}\nEOF")
     sources = ". /etc/polls/polls.env" + (f"; . {extra_env}" if extra_env else "")
-    return host.run(f"set -a; {sources}; set +a; {VENV_PYTHON} {script} {shlex.quote(action)}")
+    argv = " ".join(shlex.quote(arg) for arg in (action, *args))
+    return host.run(f"set -a; {sources}; set +a; {VENV_PYTHON} {script} {argv}")
 
 
 def curl(host, *args: str) -> str:
@@ -144,13 +147,25 @@ def test_keys_are_only_in_the_secrets_file(name, request):
     assert "AWS_S3_SECRET_ACCESS_KEY" not in settings
 
 
-def test_a_second_run_uploads_nothing(app1):
+def test_a_second_run_uploads_nothing_until_forced(app1):
+    """The bucket's digest of the collected files says the release is there: no collectstatic, not even
+    for a file deleted by hand, until django_app_collectstatic_force asks for it."""
     before = json.loads(boto(app1, "list").stdout)
+    marker = "static/.django-stack-collected"
+    assert marker in before
+    assert boto(app1, "delete", "static/polls/style.css").rc == 0
+    del before["static/polls/style.css"]
     result = run_playbook("--tags", "static_offload,django_app_manage", "--limit", "appservers")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.recap is not None and result.recap.hosts
     assert result.recap.unclean_hosts() == [], result.recap.changed_tasks
     assert json.loads(boto(app1, "list").stdout) == before
+
+    forced = run_playbook("--tags", "django_app_manage", "--limit", "appservers", "-e", '{"django_app_collectstatic_force": true}')
+    assert forced.returncode == 0, forced.stdout[-3000:] + forced.stderr[-3000:]
+    after = json.loads(boto(app1, "list").stdout)
+    assert "static/polls/style.css" in after
+    assert after["static/admin/css/base.css"] == before["static/admin/css/base.css"]
 
 
 def test_wrong_credentials_fail_clearly_and_the_site_keeps_its_static_files(app1):

@@ -1,0 +1,47 @@
+"""roles/django_app/files/django_stack_collect.py: the digest that lets a run skip collectstatic."""
+
+from tests.lib.loader import load_file
+
+collect = load_file("roles/django_app/files/django_stack_collect.py")
+
+
+def files(**contents: bytes):
+    return [(name.replace("__", "/"), lambda c=content: c) for name, content in contents.items()]
+
+
+def test_the_same_files_give_the_same_digest():
+    entries = files(admin__base_css=b"body{}", polls__style_css=b"li{}")
+    assert collect.static_digest(entries) == collect.static_digest(list(entries))
+
+
+def test_a_changed_file_changes_the_digest():
+    before = collect.static_digest(files(polls__style_css=b"li{}"))
+    assert collect.static_digest(files(polls__style_css=b"li{color:red}")) != before
+
+
+def test_a_renamed_or_added_file_changes_the_digest():
+    before = collect.static_digest(files(polls__style_css=b"li{}"))
+    assert collect.static_digest(files(polls__main_css=b"li{}")) != before
+    assert collect.static_digest(files(polls__style_css=b"li{}", polls__extra_css=b"")) != before
+
+
+def test_the_first_file_under_a_name_wins_as_in_collectstatic():
+    first = [("polls/style.css", lambda: b"first")]
+    assert collect.static_digest(first + [("polls/style.css", lambda: b"shadowed")]) == collect.static_digest(first)
+
+
+def test_names_and_contents_cannot_run_into_each_other():
+    assert collect.static_digest([("a", lambda: b"bc")]) != collect.static_digest([("ab", lambda: b"c")])
+
+
+def test_another_storage_or_url_changes_the_digest():
+    entries = files(polls__style_css=b"li{}")
+    assert collect.static_digest(entries, salt="S3Storage\0/static/") != collect.static_digest(entries, salt="FileSystemStorage\0/static/")
+
+
+def test_the_copied_count_comes_from_collectstatics_summary():
+    assert collect.copied_count("\n127 static files copied to '/srv/polls/static'.") == 127
+    assert collect.copied_count("1 static file copied to 'x', 126 unmodified.") == 1
+    assert collect.copied_count("0 static files copied to 'x', 127 unmodified.") == 0
+    assert collect.copied_count("") == 0
+    assert collect.copied_count(None) == 0
