@@ -46,9 +46,11 @@ def copied_count(summary: str) -> int:
 
 
 def _finder_entries():
+    from django.apps import apps
     from django.contrib.staticfiles.finders import get_finders
 
-    ignore = ["CVS", ".*", "*~"]
+    # The patterns collectstatic ignores by default (the staticfiles app's own).
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
     for finder in get_finders():
         for path, storage in finder.list(ignore):
             prefix = getattr(storage, "prefix", None)
