@@ -77,7 +77,11 @@ unit: venv
 molecule: venv image
 	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
-test: lint unit molecule
+# Lint and the unit tests need no droplet: they run beside the scenarios
+# instead of before them (-k: every part runs to its end and reports; make
+# exits non-zero when any of them failed).
+test: venv image
+	$(MAKE) --no-print-directory -k -j3 lint unit molecule
 
 check: lint unit image
 	$(BIN)/python tests/run_scenarios.py $(SMOKE_SCENARIO)

@@ -4,14 +4,16 @@ import shlex
 
 import pytest
 
-testinfra_hosts = ["ansible://app-db-client"]
+from tests.lib.molecule_helpers import scenario_group_vars
+
+testinfra_hosts = ["app-db-client"]
 
 APP_DSN = "host=127.0.0.1 port=5432 dbname=polls user=polls sslmode=require"
 
 
 @pytest.fixture(scope="module")
-def secrets(host):
-    variables = host.ansible.get_variables()
+def secrets():
+    variables = scenario_group_vars(__file__, "app_db_clients")
     return {
         "app": variables["vault_app_password"],
         "admin": variables["vault_admin_password"],
