@@ -111,6 +111,26 @@ def test_static_files_collected(host):
     assert host.file("/srv/polls/static/polls/style.css").exists
 
 
+def test_collectstatic_is_skipped_until_forced():
+    """STATIC_ROOT keeps the digest of what was collected: a run skips collectstatic, even for a file deleted
+    by hand, until django_app_collectstatic_force asks for it."""
+    host = get_host("app-single")
+    marker = host.file("/srv/polls/static/.django-stack-collected")
+    assert marker.exists and marker.user == "polls" and len(marker.content_string.strip()) == 64
+    style = "/srv/polls/static/polls/style.css"
+    host.check_output(f"rm {style}")
+    skipped = run_playbook(playbook="molecule/app/collect_static.yml")
+    assert skipped.returncode == 0, skipped.stdout[-3000:]
+    assert skipped.recap.unclean_hosts() == [], skipped.recap.changed_tasks
+    assert not host.file(style).exists
+    forced = run_playbook("-e", '{"django_app_collectstatic_force": true}', playbook="molecule/app/collect_static.yml")
+    assert forced.returncode == 0, forced.stdout[-3000:]
+    assert host.file(style).exists and host.file(style).user == "polls"
+    assert forced.recap.changed_tasks == [
+        "app-single => django_app : Collect static files (unless the storage already holds this release's)"
+    ], forced.recap
+
+
 def test_git_source_is_checked_out_at_the_tag():
     git_host = get_host("app-git")
     assert git_host.check_output("runuser -u polls -- git -C /srv/polls/app describe --tags") == "v1"
