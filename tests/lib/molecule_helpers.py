@@ -11,9 +11,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 import testinfra
-import yaml
 
 from tests.lib.recap import RecapMissing, read_recap, recap_env
 
@@ -53,34 +51,8 @@ def _log_run(cmd: Sequence[str], result: subprocess.CompletedProcess, seconds: f
 
 
 def get_host(name: str):
-    """A Testinfra host for one Molecule instance (a container): `docker exec` as root.
-
-    Not ansible://: the playbooks reach the instances over the Docker API
-    connection (.config/molecule/config.yml), which Testinfra does not map to
-    a backend of its own and would run every command as an Ansible module.
-    """
-    return testinfra.get_host(f"docker://{name}")
-
-
-@pytest.fixture(scope="module", name="host")
-def docker_host(_testinfra_host):
-    """Testinfra's `host` fixture, over `docker exec` whatever backend Testinfra chose.
-
-    Molecule hands Testinfra the inventory (--connection=ansible), where the
-    instances use the Docker API connection; Testinfra does not map that one
-    and would run every command as an Ansible module. Each scenario's
-    conftest.py imports it (as docker_host) in place of Testinfra's `host`.
-    """
-    return get_host(_testinfra_host.backend.get_hostname())
-
-
-def scenario_group_vars(test_file: str, group: str) -> dict:
-    """A group's variables as the scenario's molecule.yml hands them to the inventory (test secrets).
-
-    Read from the file, not from the host: the docker:// hosts carry no inventory.
-    """
-    config = yaml.safe_load((Path(test_file).resolve().parents[1] / "molecule.yml").read_text())
-    return config["provisioner"]["inventory"]["group_vars"][group]
+    """A Testinfra host for one Molecule instance, over the Ansible connection."""
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory()}")
 
 
 def run_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout: int = 900) -> subprocess.CompletedProcess:

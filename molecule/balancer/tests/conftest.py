@@ -13,7 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.lib.molecule_helpers import docker_host, get_host, inventory, run_logged  # noqa: E402, F401  (docker_host: the `host` fixture)
+from tests.lib.molecule_helpers import get_host, inventory, run_logged  # noqa: E402
 
 SITE = "https://polls.lb.test"
 DOMAIN = "polls.lb.test"

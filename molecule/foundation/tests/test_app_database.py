@@ -4,16 +4,14 @@ import shlex
 
 import pytest
 
-from tests.lib.molecule_helpers import scenario_group_vars
-
-testinfra_hosts = ["app-db-client"]
+testinfra_hosts = ["ansible://app-db-client"]
 
 APP_DSN = "host=127.0.0.1 port=5432 dbname=polls user=polls sslmode=require"
 
 
 @pytest.fixture(scope="module")
-def secrets():
-    variables = scenario_group_vars(__file__, "app_db_clients")
+def secrets(host):
+    variables = host.ansible.get_variables()
     return {
         "app": variables["vault_app_password"],
         "admin": variables["vault_admin_password"],

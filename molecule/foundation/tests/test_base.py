@@ -2,7 +2,7 @@
 
 import pytest
 
-testinfra_hosts = ["base-host"]
+testinfra_hosts = ["ansible://base-host"]
 
 PACKAGES = ["python3-pip", "python3-dev", "python3-venv", "libpq-dev", "curl", "postgresql-client", "acl", "jq"]
 

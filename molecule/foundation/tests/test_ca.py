@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-testinfra_hosts = ["base-host"]
+testinfra_hosts = ["ansible://base-host"]
 
 EXTRA = os.environ.get("DJANGO_STACK_EXTRA_CA_FILE", "")
 

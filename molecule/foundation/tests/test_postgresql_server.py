@@ -5,17 +5,17 @@ import shlex
 
 import pytest
 
-from tests.lib.molecule_helpers import run_playbook, scenario_group_vars
+from tests.lib.molecule_helpers import run_playbook
 
-testinfra_hosts = ["pg-server"]
+testinfra_hosts = ["ansible://pg-server"]
 
 ADMIN = "dbadmin"
 CONF_DIR = "/etc/postgresql/15/main"
 
 
 @pytest.fixture(scope="module")
-def admin_password():
-    return scenario_group_vars(__file__, "pg_servers")["vault_admin_password"]
+def admin_password(host):
+    return host.ansible.get_variables()["vault_admin_password"]
 
 
 @pytest.fixture(scope="module")

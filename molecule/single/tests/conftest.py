@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.lib.molecule_helpers import docker_host, get_host  # noqa: E402, F401  (docker_host: the `host` fixture)
+from tests.lib.molecule_helpers import get_host  # noqa: E402
 
 # The web tier: the site's names (network aliases of pool-app1), pebble's
 # issuing root as the client's only CA, the ACME server certbot uses.
