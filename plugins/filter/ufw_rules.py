@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import re
 
-# How `ufw show added` prints a rule from one source to one port.
-_RULE = re.compile(r"ufw allow from (?P<source>\S+) to any port (?P<port>[0-9]+) proto (?P<proto>[a-z]+) comment '(?P<comment>.*)'")
+# How `ufw show added` prints a commented rule open to everyone and one from
+# a source (the port may be a range a:b; no protocol shown means any).
+_PUBLIC = re.compile(r"ufw allow (?P<port>[0-9]+(?::[0-9]+)?)(?:/(?P<proto>[a-z]+))? comment '(?P<comment>.*)'")
+_SOURCED = re.compile(
+    r"ufw allow from (?P<source>\S+) to any port (?P<port>[0-9]+(?::[0-9]+)?)(?: proto (?P<proto>[a-z]+))? comment '(?P<comment>.*)'"
+)
 
 
 def ufw_rule_line(rule: dict) -> str:
@@ -21,9 +25,9 @@ def ufw_rule_line(rule: dict) -> str:
     proto = str(rule.get("proto") or "tcp")
     source = str(rule.get("from") or "any")
     if source == "any":
-        line = f"ufw allow {port}/{proto}"
+        line = f"ufw allow {port}" + ("" if proto == "any" else f"/{proto}")
     else:
-        line = f"ufw allow from {source} to any port {port} proto {proto}"
+        line = f"ufw allow from {source} to any port {port}" + ("" if proto == "any" else f" proto {proto}")
     comment = rule.get("comment")
     if comment:
         line += f" comment '{comment}'"
@@ -38,15 +42,63 @@ def ufw_stale_rules(lines, comment: str, sources, port, proto: str = "tcp") -> l
     wanted = {str(source) for source in sources}
     stale = []
     for line in lines:
-        match = _RULE.fullmatch(str(line).strip())
+        match = _SOURCED.fullmatch(str(line).strip())
         if not match or match["comment"] != comment:
             continue
         if match["source"] in wanted and match["port"] == str(port) and match["proto"] == proto:
             continue
-        stale.append({"from": match["source"], "port": match["port"], "proto": match["proto"]})
+        stale.append({"from": match["source"], "port": match["port"], "proto": match["proto"] or "any"})
     return stale
+
+
+def ufw_base_rules(ports, extra_rules, comment: str) -> list[dict]:
+    """The base role's allow rules: each public TCP port and each extra rule, normalized.
+
+    Every rule is {port, proto, from, comment} with the role's `comment` (an
+    extra rule's own comment follows it after ": "), the mark by which
+    ufw_unwanted_rules later knows the rule as the role's own."""
+    rules = [{"port": str(port), "proto": "tcp", "from": "any", "comment": comment} for port in ports]
+    for extra in extra_rules:
+        own = extra.get("comment")
+        rules.append(
+            {
+                "port": str(extra["port"]),
+                "proto": str(extra.get("proto") or "tcp"),
+                "from": str(extra.get("from") or "any"),
+                "comment": f"{comment}: {own}" if own else comment,
+            }
+        )
+    return rules
+
+
+def ufw_unwanted_rules(lines, comment: str, wanted, keep_ports=()) -> list[dict]:
+    """The rules among `lines` marked with `comment` that no rule of `wanted` describes.
+
+    A rule is marked when its comment is `comment` or starts with `comment: `.
+    Rules on a port of `keep_ports` (the SSH port the controller uses) are
+    never returned, nor are rules without the mark (added by hand or by
+    another role). Each as {from, port, proto}, for community.general.ufw's
+    delete."""
+    wanted_lines = {ufw_rule_line(rule) for rule in wanted}
+    kept = {str(port) for port in keep_ports}
+    unwanted = []
+    for line in lines:
+        line = str(line).strip()
+        match = _PUBLIC.fullmatch(line) or _SOURCED.fullmatch(line)
+        if not match or line in wanted_lines or match["port"] in kept:
+            continue
+        if match["comment"] != comment and not match["comment"].startswith(f"{comment}: "):
+            continue
+        source = match.groupdict().get("source") or "any"
+        unwanted.append({"from": source, "port": match["port"], "proto": match["proto"] or "any"})
+    return unwanted
 
 
 class FilterModule:
     def filters(self):
-        return {"ufw_rule_line": ufw_rule_line, "ufw_stale_rules": ufw_stale_rules}
+        return {
+            "ufw_rule_line": ufw_rule_line,
+            "ufw_stale_rules": ufw_stale_rules,
+            "ufw_base_rules": ufw_base_rules,
+            "ufw_unwanted_rules": ufw_unwanted_rules,
+        }

@@ -64,11 +64,73 @@ def test_cidr_and_ipv6_sources():
         ),
         ({"port": 6432, "from": "172.18.0.4", "proto": "tcp"}, "ufw allow from 172.18.0.4 to any port 6432 proto tcp"),
         ({"port": 80, "from": "any"}, "ufw allow 80/tcp"),
+        ({"port": 53, "proto": "any", "comment": "dns"}, "ufw allow 53 comment 'dns'"),
+        ({"port": "6000:6010", "from": "10.0.0.0/8", "proto": "any"}, "ufw allow from 10.0.0.0/8 to any port 6000:6010"),
     ],
 )
 def test_rule_lines_match_ufw_show_added(rule, line):
     assert ufw.ufw_rule_line(rule) == line
 
 
-def test_both_filters_are_registered():
-    assert set(ufw.FilterModule().filters()) == {"ufw_rule_line", "ufw_stale_rules"}
+def test_every_filter_is_registered():
+    assert set(ufw.FilterModule().filters()) == {"ufw_rule_line", "ufw_stale_rules", "ufw_base_rules", "ufw_unwanted_rules"}
+
+
+MARK = "django-stack base"
+
+
+def test_base_rules_are_normalized_and_marked():
+    extra = [{"port": 5432, "from": "10.99.0.0/24", "comment": "postgres"}, {"port": "53", "proto": "udp"}]
+    assert ufw.ufw_base_rules([22, 443], extra, MARK) == [
+        {"port": "22", "proto": "tcp", "from": "any", "comment": MARK},
+        {"port": "443", "proto": "tcp", "from": "any", "comment": MARK},
+        {"port": "5432", "proto": "tcp", "from": "10.99.0.0/24", "comment": f"{MARK}: postgres"},
+        {"port": "53", "proto": "udp", "from": "any", "comment": MARK},
+    ]
+
+
+# A single host switched to the balancer layout: 80 and 443 are no longer asked for.
+SHOWN = [
+    "Added user rules (see 'ufw status' for running firewall):",
+    f"ufw allow 22/tcp comment '{MARK}'",
+    f"ufw allow 80/tcp comment '{MARK}'",
+    f"ufw allow 443/tcp comment '{MARK}'",
+    f"ufw allow from 10.99.0.0/24 to any port 5432 proto tcp comment '{MARK}: postgres'",
+    f"ufw allow 6000:6010 comment '{MARK}'",
+    "ufw allow 8080/tcp",
+    "ufw allow 8443/tcp comment 'added by hand'",
+    "ufw allow from 10.0.0.5 to any port 80 proto tcp comment 'HTTP from the load balancer'",
+]
+
+
+def test_what_the_lists_still_ask_for_is_kept():
+    wanted = ufw.ufw_base_rules([22, 80, 443], [{"port": 5432, "from": "10.99.0.0/24", "comment": "postgres"},
+                                                {"port": "6000:6010", "proto": "any"}], MARK)
+    assert ufw.ufw_unwanted_rules(SHOWN, MARK, wanted) == []
+
+
+def test_marked_rules_no_longer_asked_for_are_unwanted():
+    wanted = ufw.ufw_base_rules([22], [], MARK)
+    assert ufw.ufw_unwanted_rules(SHOWN, MARK, wanted) == [
+        {"from": "any", "port": "80", "proto": "tcp"},
+        {"from": "any", "port": "443", "proto": "tcp"},
+        {"from": "10.99.0.0/24", "port": "5432", "proto": "tcp"},
+        {"from": "any", "port": "6000:6010", "proto": "any"},
+    ]
+
+
+def test_a_changed_extra_rule_replaces_the_old_one():
+    wanted = ufw.ufw_base_rules([22, 80, 443], [{"port": 5432, "from": "10.99.1.0/24", "comment": "postgres"},
+                                                {"port": "6000:6010", "proto": "any"}], MARK)
+    assert ufw.ufw_unwanted_rules(SHOWN, MARK, wanted) == [{"from": "10.99.0.0/24", "port": "5432", "proto": "tcp"}]
+
+
+def test_the_ssh_port_and_unmarked_rules_are_never_unwanted():
+    assert ufw.ufw_unwanted_rules(SHOWN, MARK, [], keep_ports=[22]) == [
+        {"from": "any", "port": "80", "proto": "tcp"},
+        {"from": "any", "port": "443", "proto": "tcp"},
+        {"from": "10.99.0.0/24", "port": "5432", "proto": "tcp"},
+        {"from": "any", "port": "6000:6010", "proto": "any"},
+    ]
+    # A comment that only starts like the mark is someone else's.
+    assert ufw.ufw_unwanted_rules([f"ufw allow 81/tcp comment '{MARK}x'"], MARK, []) == []

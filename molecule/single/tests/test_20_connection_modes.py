@@ -177,3 +177,18 @@ def test_pgbouncer_on_the_shared_pool_host_over_tls(app1, db1, pgpass, question)
     # ... and plain-text connections from the network are not let in at all.
     plain = app1.run(f"psql 'host={db1_address} port=6432 dbname=polls user=polls sslmode=disable' -c 'SELECT 1'")
     assert plain.rc != 0
+
+
+def test_a_client_that_leaves_the_shared_pool_host_loses_its_firewall_rule(app1, db1):
+    # Back to the inventory's placement (pool-app1's own PgBouncer): pool-db1
+    # no longer has it as a client, and its UFW rule goes with it.
+    db1_address = db1.check_output("hostname -I").split()[0]
+    app1_address = app1.check_output("hostname -I").split()[0]
+    rule = f"ufw allow from {app1_address} to any port 6432 proto tcp comment 'PgBouncer client'"
+    assert rule in db1.check_output("ufw show added").splitlines()
+    switch(limit="all", stack_db_connection_mode="pgbouncer")
+    assert rule not in db1.check_output("ufw show added").splitlines()
+    # The port is closed to pool-app1 again: the connection attempt is dropped (times out).
+    probe = app1.run(f"timeout 5 bash -c '</dev/tcp/{db1_address}/6432'")
+    assert probe.rc == 124, (probe.rc, probe.stderr)
+    assert "# Connection mode: pgbouncer." in app1.file("/etc/polls/django_stack_settings.py").content_string

@@ -142,7 +142,7 @@ def test_the_inventory_mode_and_the_pool_are_back(app1, db1, report, pgpass):
     _, _, document = report
     assert document["parameters"]["latency_method"] == "proxy"
     assert "# Connection mode: pgbouncer." in app1.file("/etc/polls/django_stack_settings.py").content_string
-    # ... through the PgBouncer on app1 itself (test_20 left the shared pool host in use).
+    # ... through the PgBouncer on app1 itself (the benchmark went through every other mode).
     host = app1.check_output("""polls-manage shell -c "from django.db import connection as c; print(c.settings_dict['HOST'])" """)
     assert host.strip().splitlines()[-1] == "/var/run/postgresql"
     # PgBouncer's bench pool points at the database again, and the proxy is gone.
