@@ -19,6 +19,27 @@ _SOURCED = re.compile(
 )
 
 
+def _commented_rules(lines, sourced_only: bool = False):
+    """Each commented allow rule among `lines` as {line, from, port, proto, comment} (proto None: any)."""
+    for line in lines:
+        line = str(line).strip()
+        match = _SOURCED.fullmatch(line) or (None if sourced_only else _PUBLIC.fullmatch(line))
+        if match:
+            found = match.groupdict()
+            yield {
+                "line": line,
+                "from": found.get("source") or "any",
+                "port": found["port"],
+                "proto": found["proto"],
+                "comment": found["comment"],
+            }
+
+
+def _delete_args(rule: dict) -> dict:
+    """What community.general.ufw needs to delete a parsed rule."""
+    return {"from": rule["from"], "port": rule["port"], "proto": rule["proto"] or "any"}
+
+
 def ufw_rule_line(rule: dict) -> str:
     """The line of `ufw show added` for one allow rule: {port, proto (tcp), from (any), comment}."""
     port = str(rule["port"])
@@ -40,15 +61,11 @@ def ufw_stale_rules(lines, comment: str, sources, port, proto: str = "tcp") -> l
     Each one as {from, port, proto}: the arguments community.general.ufw needs
     to delete it. Rules with another comment, or none, are never returned."""
     wanted = {str(source) for source in sources}
-    stale = []
-    for line in lines:
-        match = _SOURCED.fullmatch(str(line).strip())
-        if not match or match["comment"] != comment:
-            continue
-        if match["source"] in wanted and match["port"] == str(port) and match["proto"] == proto:
-            continue
-        stale.append({"from": match["source"], "port": match["port"], "proto": match["proto"] or "any"})
-    return stale
+    return [
+        _delete_args(rule)
+        for rule in _commented_rules(lines, sourced_only=True)
+        if rule["comment"] == comment and not (rule["from"] in wanted and rule["port"] == str(port) and rule["proto"] == proto)
+    ]
 
 
 def ufw_base_rules(ports, extra_rules, comment: str) -> list[dict]:
@@ -81,17 +98,13 @@ def ufw_unwanted_rules(lines, comment: str, wanted, keep_ports=()) -> list[dict]
     delete."""
     wanted_lines = {ufw_rule_line(rule) for rule in wanted}
     kept = {str(port) for port in keep_ports}
-    unwanted = []
-    for line in lines:
-        line = str(line).strip()
-        match = _PUBLIC.fullmatch(line) or _SOURCED.fullmatch(line)
-        if not match or line in wanted_lines or match["port"] in kept:
-            continue
-        if match["comment"] != comment and not match["comment"].startswith(f"{comment}: "):
-            continue
-        source = match.groupdict().get("source") or "any"
-        unwanted.append({"from": source, "port": match["port"], "proto": match["proto"] or "any"})
-    return unwanted
+    return [
+        _delete_args(rule)
+        for rule in _commented_rules(lines)
+        if rule["line"] not in wanted_lines
+        and rule["port"] not in kept
+        and (rule["comment"] == comment or rule["comment"].startswith(f"{comment}: "))
+    ]
 
 
 class FilterModule:
