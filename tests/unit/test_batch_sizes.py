@@ -240,7 +240,9 @@ def test_the_check_is_the_first_play_of_every_playbook_with_batches():
     assert first_play("preflight.yml")["ansible.builtin.import_playbook"] == "inputs.yml"
     for playbook, imported in [("rolling_update.yml", "preflight.yml"), ("rollback.yml", "inputs.yml")]:
         play = first_play(playbook)
-        assert play["ansible.builtin.import_playbook"] == imported and play["vars"] == {"stack_inputs_rollout": "rolling_serial"}
+        assert play["ansible.builtin.import_playbook"] == imported and play["vars"]["stack_inputs_rollout"] == "rolling_serial"
+    # A rollout's preflight validates the tiers it changes (a rollback imports rolling_update.yml).
+    assert first_play("rolling_update.yml")["vars"]["stack_preflight_hosts"] == "appservers:loadbalancers"
     task = yaml.safe_load((ROOT / "playbooks" / "inputs.yml").read_text())[0]["tasks"][0]
     assert task["stack_inputs"] == {"rollout": "{{ stack_inputs_rollout | default(omit) }}"}
 
