@@ -238,11 +238,14 @@ def test_the_check_is_the_first_play_of_every_playbook_with_batches():
     # site.yml (app_serial) starts with preflight.yml, which starts with inputs.yml (as the runs above show).
     assert first_play("site.yml")["ansible.builtin.import_playbook"] == "preflight.yml"
     assert first_play("preflight.yml")["ansible.builtin.import_playbook"] == "inputs.yml"
-    for playbook, imported in [("rolling_update.yml", "preflight.yml"), ("rollback.yml", "inputs.yml")]:
+    # A rollout's preflight also validates only the tiers it changes (a rollback imports rolling_update.yml).
+    rollout = {"stack_inputs_rollout": "rolling_serial", "stack_preflight_hosts": "appservers:loadbalancers"}
+    for playbook, imported, variables in [
+        ("rolling_update.yml", "preflight.yml", rollout),
+        ("rollback.yml", "inputs.yml", {"stack_inputs_rollout": "rolling_serial"}),
+    ]:
         play = first_play(playbook)
-        assert play["ansible.builtin.import_playbook"] == imported and play["vars"]["stack_inputs_rollout"] == "rolling_serial"
-    # A rollout's preflight validates the tiers it changes (a rollback imports rolling_update.yml).
-    assert first_play("rolling_update.yml")["vars"]["stack_preflight_hosts"] == "appservers:loadbalancers"
+        assert play["ansible.builtin.import_playbook"] == imported and play["vars"] == variables
     task = yaml.safe_load((ROOT / "playbooks" / "inputs.yml").read_text())[0]["tasks"][0]
     assert task["stack_inputs"] == {"rollout": "{{ stack_inputs_rollout | default(omit) }}"}
 
