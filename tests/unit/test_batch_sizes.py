@@ -239,12 +239,7 @@ def test_the_check_is_the_first_play_of_every_playbook_with_batches():
     assert first_play("site.yml")["ansible.builtin.import_playbook"] == "preflight.yml"
     assert first_play("preflight.yml")["ansible.builtin.import_playbook"] == "inputs.yml"
     # A rollout's preflight also validates only the tiers it changes (a rollback imports rolling_update.yml).
-    # It also lets django_app's checks pass a release switch (site.yml's preflight refuses one behind a balancer).
-    rollout = {
-        "stack_inputs_rollout": "rolling_serial",
-        "stack_preflight_hosts": "appservers:loadbalancers",
-        "django_app_release_switch": True,
-    }
+    rollout = {"stack_inputs_rollout": "rolling_serial", "stack_preflight_hosts": "appservers:loadbalancers"}
     for playbook, imported, variables in [
         ("rolling_update.yml", "preflight.yml", rollout),
         ("rollback.yml", "inputs.yml", {"stack_inputs_rollout": "rolling_serial"}),
