@@ -22,7 +22,7 @@ export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDL
 # The scenario `make check` runs: django_app and gunicorn on single hosts.
 SMOKE_SCENARIO ?= app
 
-.PHONY: help up down bench test check lint unit molecule image docker venv secrets clean
+.PHONY: help up down bench test check static lint unit molecule image docker venv secrets clean
 
 help:
 	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
@@ -32,6 +32,7 @@ help:
 	@echo "make check     the fast tier: lint + unit tests + one smoke scenario (SMOKE_SCENARIO=$(SMOKE_SCENARIO))"
 	@echo "make lint      yamllint, ansible-lint (production profile) and ruff"
 	@echo "make unit      the pytest unit tests (tests/unit)"
+	@echo "make static    lint and the unit tests side by side (what test and check start with)"
 	@echo "make molecule  the Molecule scenarios only (SCENARIOS=... for some; MOLECULE_JOBS=2 at a time)"
 	@echo "make image     build the systemd test image with debootstrap (once; reused while it exists)"
 	@echo "make clean     make down, and drop the fact cache"
@@ -77,15 +78,17 @@ unit: venv
 molecule: venv image
 	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
-# Lint beside the unit tests (each keeps one core of the 2-core test machine
-# busy; output grouped per target), then the scenarios: lint and the unit tests
-# beside the scenarios slowed every step and ended later (measured).
-test: venv
+# Lint beside the unit tests: each keeps one core of the 2-core test machine
+# busy (output grouped per target).
+static: venv
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
+
+# The scenarios after `static`: lint and the unit tests beside the scenarios
+# slowed every step and ended later (measured).
+test: static
 	$(MAKE) --no-print-directory molecule
 
-check: venv image
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
+check: static image
 	$(BIN)/python tests/run_scenarios.py $(SMOKE_SCENARIO)
 
 clean: down

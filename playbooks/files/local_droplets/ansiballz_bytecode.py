@@ -7,7 +7,7 @@ about 0.2 s of CPU per task in a container, more than most modules' own work. Th
 path hook serves those imports from code compiled once per file content (the zip
 entry's CRC-32 and size) and kept in /var/cache/ansiballz-bytecode, written by root
 only. The local droplets (Molecule's and ``make up``'s containers) load it through a
-.pth file mounted read-only; real droplets never have it. Code of our own because
+.pth file that their create step copies in; real droplets never have it. Code of our own because
 no library does this: Ansible's own pipelining has no remote cache for its payloads.
 """
 
