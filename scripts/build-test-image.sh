@@ -3,15 +3,17 @@
 #
 # No container registry is reachable from the machines this project is tested
 # on, so the image is made with debootstrap and imported with `docker import`.
-# It is built once and reused while it exists (pass --force to rebuild).
+# It is built once and reused while it exists (pass --force to rebuild). The
+# tag carries the image's version: a change to what goes into it bumps the tag,
+# so machines that hold an older image build the new one instead of reusing it.
 #
 # Environment:
-#   DJANGO_STACK_IMAGE   image name (default: django-stack/debian12-systemd:latest)
+#   DJANGO_STACK_IMAGE   image name (default: django-stack/debian12-systemd:2)
 #   DEBIAN_MIRROR        Debian mirror (default: http://deb.debian.org/debian)
 #   DEBIAN_SUITE         suite (default: bookworm)
 set -euo pipefail
 
-IMAGE="${DJANGO_STACK_IMAGE:-django-stack/debian12-systemd:latest}"
+IMAGE="${DJANGO_STACK_IMAGE:-django-stack/debian12-systemd:2}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE="${DEBIAN_SUITE:-bookworm}"
 FORCE=0
@@ -36,8 +38,9 @@ trap 'rm -rf "$ROOTFS"' EXIT
 
 # systemd as PID 1, python3 for Ansible, ca-certificates for TLS, iproute2 and
 # procps for the tests, sudo for `become`, locales-all so that services start
-# with a UTF-8 locale.
-PACKAGES="systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,sudo,locales-all"
+# with a UTF-8 locale, openssh-server because the scenarios reach their hosts
+# over SSH as Ansible reaches a real droplet.
+PACKAGES="systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,sudo,locales-all,openssh-server"
 
 echo "debootstrap $SUITE from $MIRROR into $ROOTFS"
 debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOTFS" "$MIRROR"
@@ -52,6 +55,24 @@ for unit in systemd-remount-fs.service getty@tty1.service serial-getty@.service 
 done
 echo "container" > "$ROOTFS/etc/hostname"
 rm -f "$ROOTFS/etc/machine-id" && touch "$ROOTFS/etc/machine-id"
+# SSH: no host keys in the image (every container makes its own when sshd
+# first starts), keys only, root's authorized_keys written at create time.
+rm -f "$ROOTFS"/etc/ssh/ssh_host_*
+mkdir -p "$ROOTFS/etc/systemd/system/ssh.service.d"
+cat > "$ROOTFS/etc/systemd/system/ssh.service.d/host-key.conf" <<'UNIT'
+[Service]
+ExecStartPre=
+ExecStartPre=/bin/sh -c 'test -e /etc/ssh/ssh_host_ed25519_key || ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key'
+ExecStartPre=/usr/sbin/sshd -t
+UNIT
+cat > "$ROOTFS/etc/ssh/sshd_config.d/local-droplet.conf" <<'SSHD'
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+X11Forwarding no
+SSHD
+install -d -m 0700 "$ROOTFS/root/.ssh"
 # No recommends, no docs: smaller and faster apt runs in every scenario.
 cat > "$ROOTFS/etc/apt/apt.conf.d/90django-stack" <<'APT'
 APT::Install-Recommends "false";

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers (the local droplets and the Molecule
 # scenarios are containers) and that debootstrap, which builds the test image,
-# is there. On Debian or Ubuntu, as root or with password-less sudo, this
-# installs Debian's engine (docker.io) and debootstrap and starts the engine,
+# is there, and the OpenSSH client that the scenarios reach their hosts with.
+# On Debian or Ubuntu, as root or with password-less sudo, this installs
+# Debian's engine (docker.io), debootstrap and openssh-client and starts the engine,
 # as CI does; anywhere else it says what to do.
 set -euo pipefail
 
@@ -15,8 +16,9 @@ can_install() {
 }
 explain() {
     cat >&2 <<'MSG'
-The local droplets and the Molecule scenarios need a Docker engine and
-debootstrap. On Debian/Ubuntu:  sudo apt-get install -y docker.io debootstrap
+The local droplets and the Molecule scenarios need a Docker engine,
+debootstrap and the OpenSSH client. On Debian/Ubuntu:
+  sudo apt-get install -y docker.io debootstrap openssh-client
 then start the engine (sudo systemctl start docker, or `sudo dockerd &` where
 systemd does not run) and try again.
 MSG
@@ -27,6 +29,8 @@ missing=()
 # docker.io brings the engine (dockerd) and the client.
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+# ssh and ssh-keygen: Molecule's hosts are reached over SSH.
+{ command -v ssh && command -v ssh-keygen; } >/dev/null 2>&1 || missing+=(openssh-client)
 if ((${#missing[@]})); then
     can_install || explain
     echo "docker: installing ${missing[*]}"
