@@ -1,9 +1,12 @@
 """A failing release stops the rollout at the first host; rollback.yml returns to the release live before it.
 
-First a release whose health check fails (it goes live on the first host),
-then one whose migration fails (no host switches). After the first rollback
-app1's app.previous is release 3, the broken one: the second rollback must
-still return to release 2, the release live when that rollout started.
+First a release whose migration fails (release 3: no host switches, the
+first host stays out of rotation), then one whose health check fails (release
+4: it goes live on the first host only). One rollback then has to bring both
+hosts back to release 2, the release live when each rollout started: on app2
+app.previous still points at release 1 (app2 never went live with anything
+after 2), so a rollback to "the previous release" would take app2 back two
+releases, and on app1 it must leave the broken release 4.
 """
 
 import json
@@ -23,43 +26,9 @@ from conftest import (
 from tests.lib.molecule_helpers import run_playbook
 
 
-def test_broken_release_stops_at_the_first_host(client, balancer, app1, app2):
-    load = Load(client, "broken", seconds=min(30.0, LOAD_SECONDS))
-    extra = {"django_app_version": "3", "django_app_bundled_source": str(make_broken_release())}
-    result = run_playbook("-e", json.dumps(extra), "-e", "rolling_health_retries=5", playbook="playbooks/rolling_update.yml")
-    summary = load.finish()
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-4000:]
-    assert "Wait until /healthz answers 200" in output
-    assert summary["failures"] == 0, summary
-    assert set(summary["versions"]) == {"2"}, summary
-    # app1 got release 3 and stays out of rotation; app2 was never touched.
-    assert app1.check_output("readlink /srv/polls/app") == "/srv/polls/releases/3"
-    assert " down;" in balancer.file("/etc/nginx/loadbalancer/polls/lb-app1.conf").content_string
-    assert app2.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
-    assert " down;" not in balancer.file("/etc/nginx/loadbalancer/polls/lb-app2.conf").content_string
-    assert health(balancer, app2)["version"] == "2"
-    app1_health = f"http://{private_ip(app1)}/healthz"
-    assert balancer.check_output(f"curl -sS -o /dev/null -w '%{{http_code}}' {app1_health}") == "503"
-
-
-def test_rollback_restores_the_previous_release(client, balancer, app1, app2):
-    load = Load(client, "rollback", seconds=min(30.0, LOAD_SECONDS))
-    result = run_playbook(playbook="playbooks/rollback.yml")
-    summary = load.finish()
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert summary["failures"] == 0, summary
-    for app in (app1, app2):
-        assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
-        assert health(balancer, app)["version"] == "2"
-    for name in ("lb-app1", "lb-app2"):
-        assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
-    assert RELEASE_2_MARK in curl(client, f"{SITE}/polls/")
-
-
 def test_a_rollout_whose_migration_fails_switches_no_host(client, balancer, app1, app2):
     load = Load(client, "bad-migration", seconds=min(30.0, LOAD_SECONDS))
-    extra = {"django_app_version": "4", "django_app_bundled_source": str(make_bad_migration_release())}
+    extra = {"django_app_version": "3", "django_app_bundled_source": str(make_bad_migration_release())}
     result = run_playbook("-e", json.dumps(extra), playbook="playbooks/rolling_update.yml")
     summary = load.finish()
     output = result.stdout + result.stderr
@@ -71,12 +40,37 @@ def test_a_rollout_whose_migration_fails_switches_no_host(client, balancer, app1
         assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
         # Recorded before the first batch: the release live when the rollout started.
         assert app.check_output("readlink /srv/polls/app.rollback") == "/srv/polls/releases/2"
-    # What a rollback to "the previous release" would have picked on app1.
-    assert app1.check_output("readlink /srv/polls/app.previous") == "/srv/polls/releases/3"
+        # What a rollback to "the previous release" would pick: two releases back.
+        assert app.check_output("readlink /srv/polls/app.previous") == "/srv/polls/releases/1"
+    # The host the failing migration ran on stays out of rotation.
     assert " down;" in balancer.file("/etc/nginx/loadbalancer/polls/lb-app1.conf").content_string
 
 
-def test_rollback_after_it_stays_on_the_release_live_before(client, balancer, app1, app2):
+def test_broken_release_stops_at_the_first_host(client, balancer, app1, app2):
+    load = Load(client, "broken", seconds=min(30.0, LOAD_SECONDS))
+    extra = {"django_app_version": "4", "django_app_bundled_source": str(make_broken_release())}
+    result = run_playbook("-e", json.dumps(extra), "-e", "rolling_health_retries=5", playbook="playbooks/rolling_update.yml")
+    summary = load.finish()
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "Wait until /healthz answers 200" in output
+    assert summary["failures"] == 0, summary
+    assert set(summary["versions"]) == {"2"}, summary
+    # app1 got release 4 and stays out of rotation; app2 was never touched.
+    assert app1.check_output("readlink /srv/polls/app") == "/srv/polls/releases/4"
+    assert " down;" in balancer.file("/etc/nginx/loadbalancer/polls/lb-app1.conf").content_string
+    assert app2.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
+    assert " down;" not in balancer.file("/etc/nginx/loadbalancer/polls/lb-app2.conf").content_string
+    assert health(balancer, app2)["version"] == "2"
+    app1_health = f"http://{private_ip(app1)}/healthz"
+    assert balancer.check_output(f"curl -sS -o /dev/null -w '%{{http_code}}' {app1_health}") == "503"
+    # Recorded when this rollout started: the release then live on each host.
+    for app in (app1, app2):
+        assert app.check_output("readlink /srv/polls/app.rollback") == "/srv/polls/releases/2"
+    assert app2.check_output("readlink /srv/polls/app.previous") == "/srv/polls/releases/1"
+
+
+def test_rollback_returns_every_host_to_the_release_live_before(client, balancer, app1, app2):
     load = Load(client, "rollback-2", seconds=min(30.0, LOAD_SECONDS))
     result = run_playbook(playbook="playbooks/rollback.yml")
     summary = load.finish()
@@ -88,3 +82,4 @@ def test_rollback_after_it_stays_on_the_release_live_before(client, balancer, ap
         assert health(balancer, app)["version"] == "2"
     for name in ("lb-app1", "lb-app2"):
         assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
+    assert RELEASE_2_MARK in curl(client, f"{SITE}/polls/")

@@ -44,7 +44,7 @@ def report(tmp_path_factory, app1):
     extra = {
         "bench_scale": 1,
         "bench_clients": CLIENTS,
-        "bench_duration": 5,
+        "bench_duration": 3,
         "bench_progress": 1,
         "bench_wrk_duration": 2,
         "bench_wrk_connections": 4,
