@@ -128,8 +128,10 @@ def test_pgbouncer_is_sandboxed(name, request):
 
 def test_a_reload_keeps_an_open_client_connected(app1):
     pid_before = app1.check_output("systemctl show -p MainPID --value pgbouncer")
+    # From /: psql (as polls) warns on stderr when it cannot enter the
+    # session's working directory (root's home, over SSH).
     script = (
-        "(echo 'SELECT 1 AS first;'; sleep 4; echo \"SELECT 'still-connected';\") "
+        "cd /; (echo 'SELECT 1 AS first;'; sleep 4; echo \"SELECT 'still-connected';\") "
         f"| runuser -u polls -- psql {SOCKET} polls -At > /tmp/held-client.txt 2>&1 & "
         "client=$!; sleep 2; systemctl reload pgbouncer; wait $client; echo rc=$?"
     )
