@@ -54,7 +54,7 @@ def test_the_generated_key_shows_in_no_output(app1, app2):
     written = float(app1.check_output(f"stat -c %Y {ENV_FILE}"))
     if CONVERGE_VVV.exists() and CONVERGE_VVV.stat().st_mtime >= written:
         output = CONVERGE_VVV.read_text(encoding="utf-8", errors="replace")
-        assert "ESTABLISH DOCKER CONNECTION" in output  # the log of a -vvv run, not an empty file
+        assert "ESTABLISH SSH CONNECTION" in output  # the log of a -vvv run, not an empty file
     else:
         result = run_playbook("--tags", "django_app", "--limit", "appservers")
         assert result.returncode == 0, result.stdout[-3000:]
