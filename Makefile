@@ -15,7 +15,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 # The systemd image the containers boot; point it at your own Debian/Ubuntu
 # systemd image if you have one.
-export DJANGO_STACK_IMAGE ?= django-stack/debian12-systemd:2
+export DJANGO_STACK_IMAGE ?= django-stack/debian12-systemd:3
 # A CA bundle the hosts must trust on top of their own (TLS-inspecting proxy).
 export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDLE))
 

@@ -1,4 +1,4 @@
-"""Scale-in: a host leaves rotation first (stack_drained), then the inventory, with no failed request."""
+"""Scale-in: a host leaves rotation first (stack_drained, a `--tags balancer` run), then the inventory, with no failed request."""
 
 import json
 import uuid
@@ -14,9 +14,17 @@ def test_a_host_leaves_rotation_then_the_inventory(client, balancer, db1, app1, 
     assert joined.exists() and balancer.file(BACKEND).exists
     load = Load(client, "scale-in", seconds=20)
 
+    # The tag selects the balancer's play alone, on every host of the inventory
+    # (preflight validates every role, tag always): it runs without the other
+    # tiers' tasks and changes nothing but the drained backend's line.
     drained = playbook("--tags", "balancer", "-e", json.dumps({**release, "stack_drained": ["lb-app3"]}), inventories=[joined])
     assert drained.returncode == 0, drained.stdout[-4000:] + drained.stderr[-2000:]
     assert " down;" in balancer.file(BACKEND).content_string
+    assert "TASK [loadbalancer : Render the balancer's site" in drained.stdout
+    assert "TASK [django_app : Write the deployment settings]" not in drained.stdout
+    assert "TASK [nginx : Render the site" not in drained.stdout
+    changed = drained.recap.changed_tasks
+    assert changed and all(task.startswith("lb-balancer => loadbalancer : ") for task in changed), changed
     marker = uuid.uuid4().hex
     for i in range(10):
         curl(client, f"{SITE}/polls/?scale-in={marker}-{i}", "-o /dev/null")
