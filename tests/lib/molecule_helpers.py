@@ -68,6 +68,12 @@ def run_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout: int 
         env["ANSIBLE_CONFIG"] = str(Path(ephemeral, "ansible.cfg"))
     env.setdefault("ANSIBLE_NOCOLOR", "1")
     cmd = ["ansible-playbook", "-i", inventory(), str(ROOT / playbook), *args]
+    return run_with_recap(cmd, env, timeout)
+
+
+def run_with_recap(cmd: Sequence[str], env: dict, timeout: int) -> subprocess.CompletedProcess:
+    """run_logged() of an ansible-playbook command, with ``recap`` attached (None when the run wrote none)."""
+    env = dict(env)
     with tempfile.TemporaryDirectory(prefix="recap-") as scratch:
         recap_file = Path(scratch, "recap.json")
         env.update(recap_env(recap_file))

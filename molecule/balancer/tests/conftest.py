@@ -4,7 +4,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,8 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.lib.molecule_helpers import get_host, inventory, run_logged  # noqa: E402
-from tests.lib.recap import RecapMissing, read_recap, recap_env  # noqa: E402
+from tests.lib.molecule_helpers import get_host, inventory, run_with_recap  # noqa: E402
 
 SITE = "https://polls.lb.test"
 DOMAIN = "polls.lb.test"
@@ -181,7 +179,7 @@ class Load:
 def playbook(*args: str, inventories=()) -> subprocess.CompletedProcess:
     """site.yml as a user runs it, with facts cached between runs (ansible.cfg).
 
-    Like run_playbook(), the result carries ``recap`` (None when none was written).
+    The result carries ``recap``, as run_playbook()'s does.
     """
     env = dict(os.environ)
     env.update(
@@ -195,12 +193,4 @@ def playbook(*args: str, inventories=()) -> subprocess.CompletedProcess:
     for extra in inventories:
         cmd += ["-i", str(extra)]
     cmd += [str(ROOT / "playbooks" / "site.yml"), *args]
-    with tempfile.TemporaryDirectory(prefix="recap-") as scratch:
-        recap_file = Path(scratch, "recap.json")
-        env.update(recap_env(recap_file))
-        result = run_logged(cmd, env, timeout=1500)
-        try:
-            result.recap = read_recap(recap_file)
-        except RecapMissing:
-            result.recap = None
-    return result
+    return run_with_recap(cmd, env, timeout=1500)
