@@ -45,3 +45,38 @@ def test_the_copied_count_comes_from_collectstatics_summary():
     assert collect.copied_count("0 static files copied to 'x', 127 unmodified.") == 0
     assert collect.copied_count("") == 0
     assert collect.copied_count(None) == 0
+
+
+def test_hashed_names_are_counted_from_the_summary():
+    assert collect.post_processed_count("\n0 static files copied, 128 unmodified, 101 post-processed.") == 101
+    assert collect.post_processed_count("\n127 static files copied to '/srv/polls/static'.") == 0
+    assert collect.post_processed_count(None) == 0
+
+
+D, OTHER = "d" * 64, "e" * 64
+
+
+def test_plain_names_skip_only_when_the_marker_holds_this_digest():
+    assert collect.plan(D, force=False, last=D) == ("skip", "")
+    assert collect.plan(D, force=False, last=OTHER) == ("collect", "")
+    assert collect.plan(D, force=False, last="") == ("collect", "")
+    assert collect.plan(D, force=True, last=D) == ("collect", "")
+
+
+def test_hashed_names_skip_a_version_whose_manifest_and_marker_are_there():
+    # A rollback to version 2 after version 4 was collected.
+    args = {"force": False, "last": f"{OTHER} staticfiles-4.json", "manifest": "staticfiles-2.json"}
+    assert collect.plan(D, own=D, manifests={"staticfiles-2.json", "staticfiles-4.json"}, **args) == ("skip", "")
+    # Its manifest deleted, or its marker from other files: collected again.
+    assert collect.plan(D, own=D, manifests={"staticfiles-4.json"}, **args) == ("collect", "")
+    assert collect.plan(D, own=OTHER, manifests={"staticfiles-2.json"}, **args) == ("collect", "")
+    assert collect.plan(D, own=D, manifests={"staticfiles-2.json"}, **(args | {"force": True})) == ("collect", "")
+
+
+def test_a_new_version_with_the_files_collected_last_copies_that_manifest():
+    args = {"force": False, "manifest": "staticfiles-3.json", "own": None}
+    assert collect.plan(D, last=f"{D} staticfiles-2.json", manifests={"staticfiles-2.json"}, **args) == ("copy", "staticfiles-2.json")
+    # Other files, the manifest gone, or the last collect without hashed names: a collect.
+    assert collect.plan(D, last=f"{OTHER} staticfiles-2.json", manifests={"staticfiles-2.json"}, **args) == ("collect", "")
+    assert collect.plan(D, last=f"{D} staticfiles-2.json", manifests=set(), **args) == ("collect", "")
+    assert collect.plan(D, last=D, manifests=set(), **args) == ("collect", "")

@@ -54,6 +54,8 @@ def render(**overrides) -> str:
         "django_app_csrf_trusted_origins": [],
         "django_app_extra_settings": {},
         "django_app_static_storage": {},
+        "django_app_static_hashed_names": False,
+        "django_app_static_manifest_name": "staticfiles-1.json",
     }
     variables.update(overrides)
     # What defaults/main.yml derives with the django_database filter.
@@ -204,6 +206,22 @@ def test_static_storage_replaces_only_the_staticfiles_entry(monkeypatch):
     assert settings["STORAGES"]["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     assert settings["STATIC_URL"] == "https://polls-static.nyc3.cdn.digitaloceanspaces.com/static/"
     assert "STATICFILES_STORAGE" not in source
+
+@pytest.mark.parametrize("storage", [{}, S3_STORAGE])
+def test_hashed_names_wrap_the_storage_with_the_versions_manifest(storage, monkeypatch):
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "k" * 50)
+    monkeypatch.setenv("DJANGO_DB_PASSWORD", "pw")
+    source = render(
+        django_app_static_storage=storage, django_app_static_hashed_names=True, django_app_static_manifest_name="staticfiles-7.json"
+    )
+    settings = _exec(source)
+    base = storage or {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    assert settings["STORAGES"]["staticfiles"] == {
+        "BACKEND": "django_stack_storage.hashed_storage",
+        "OPTIONS": {"backend": base["BACKEND"], "manifest_name": "staticfiles-7.json", "options": base.get("OPTIONS", {})},
+    }
+    assert settings["STORAGES"]["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
 
 def database_of(source: str) -> dict:
     """DATABASES["default"] of the rendered settings, the password left aside."""

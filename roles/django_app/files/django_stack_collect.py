@@ -5,9 +5,20 @@ per file on every run); this compares one digest kept in the storage itself,
 so a shared bucket knows what any host collected last, and a rollback (other
 files, other digest) collects again.
 
+With hashed names (django_stack_storage: a manifest per version) the files of
+several versions stay in the storage, each version's manifest beside them, and
+each manifest gets a marker of its own (MARKER + "-" + manifest name) holding
+the digest it was collected from. Then a rollback to a version whose manifest
+and marker are there collects nothing, and a new version whose files are those
+collected last (the usual case: a release that changes no static file) gets a
+copy of that version's manifest under its own name instead of a collect.
+
 Run as the app user from the project's directory, with DJANGO_SETTINGS_MODULE
 set:  python -m django_stack_collect [--force]
-Prints one JSON line: {"collected": bool, "copied": int, "digest": str}.
+Prints one JSON line: {"collected": bool, "copied": int, "post_processed": int,
+"digest": str, "manifest_from": str} (copied: files collectstatic copied;
+post_processed: files it saved under hashed names; manifest_from: the
+manifest copied, or "").
 """
 
 from __future__ import annotations
@@ -45,6 +56,12 @@ def copied_count(summary: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def post_processed_count(summary: str) -> int:
+    """How many files the summary says were post-processed (saved under hashed names)."""
+    match = re.search(r"(\d+) post-processed", summary or "")
+    return int(match.group(1)) if match else 0
+
+
 def _finder_entries():
     from django.apps import apps
     from django.contrib.staticfiles.finders import get_finders
@@ -63,28 +80,77 @@ def _finder_entries():
             yield name.replace("\\", "/"), read
 
 
+def plan(digest: str, force: bool, last: str, manifest: str = "", own: str | None = None, manifests=frozenset()) -> tuple[str, str]:
+    """What to do: ("skip", ""), ("copy", the manifest to copy) or ("collect", "").
+
+    last: what MARKER holds (the digest of the last collect, and with hashed
+    names a space and its manifest's name); manifest: this version's manifest
+    name ("" without hashed names); own: what this manifest's marker holds
+    (None when it has none); manifests: the manifests of those present in the
+    storage."""
+    last_digest, _, last_manifest = (last or "").strip().partition(" ")
+    if force:
+        return "collect", ""
+    if not manifest:
+        return ("skip", "") if last_digest == digest else ("collect", "")
+    if own is not None and own.strip() == digest and manifest in manifests:
+        return "skip", ""
+    if last_digest == digest and last_manifest and last_manifest != manifest and last_manifest in manifests:
+        return "copy", last_manifest
+    return "collect", ""
+
+
+def _read(storage, name: str) -> str | None:
+    if not storage.exists(name):
+        return None
+    with storage.open(name) as handle:
+        return handle.read().decode(errors="replace")
+
+
+def _write(storage, name: str, text: str) -> None:
+    from django.core.files.base import ContentFile
+
+    if storage.exists(name):
+        storage.delete(name)
+    storage.save(name, ContentFile(text.encode()))
+
+
 def main(argv: list[str]) -> int:
     import django
 
     django.setup()
     from django.conf import settings
     from django.contrib.staticfiles.storage import staticfiles_storage
-    from django.core.files.base import ContentFile
     from django.core.management import call_command
 
-    storage_class = f"{type(staticfiles_storage).__module__}.{type(staticfiles_storage).__qualname__}"
+    storage = staticfiles_storage
+    storage_class = f"{type(storage).__module__}.{type(storage).__qualname__}"
     digest = static_digest(_finder_entries(), salt=f"{storage_class}\0{settings.STATIC_URL}")
-    force = "--force" in argv
-    if not force and staticfiles_storage.exists(MARKER):
-        with staticfiles_storage.open(MARKER) as handle:
-            if handle.read().decode(errors="replace").strip() == digest:
-                print(json.dumps({"collected": False, "copied": 0, "digest": digest}))
-                return 0
-    summary = call_command("collectstatic", interactive=False, verbosity=1, stdout=io.StringIO())
-    if staticfiles_storage.exists(MARKER):
-        staticfiles_storage.delete(MARKER)
-    staticfiles_storage.save(MARKER, ContentFile(digest.encode()))
-    print(json.dumps({"collected": True, "copied": copied_count(summary), "digest": digest}))
+    manifest = getattr(storage, "manifest_name", "") or ""
+    own_marker = f"{MARKER}-{manifest}" if manifest else ""
+    last = _read(storage, MARKER) or ""
+    last_manifest = last.strip().partition(" ")[2]
+    candidates = {name for name in (manifest, last_manifest) if name}
+    action, source = plan(
+        digest,
+        force="--force" in argv,
+        last=last,
+        manifest=manifest,
+        own=_read(storage, own_marker) if own_marker else None,
+        manifests=frozenset(name for name in candidates if storage.exists(name)),
+    )
+    copied = post_processed = 0
+    if action == "copy":
+        _write(storage, manifest, _read(storage, source) or "")
+    elif action == "collect":
+        summary = call_command("collectstatic", interactive=False, verbosity=1, stdout=io.StringIO())
+        copied, post_processed = copied_count(summary), post_processed_count(summary)
+    if action != "skip":
+        if own_marker:
+            _write(storage, own_marker, digest)
+        _write(storage, MARKER, f"{digest} {manifest}".strip())
+    report = {"collected": action == "collect", "copied": copied, "post_processed": post_processed, "digest": digest}
+    print(json.dumps(report | {"manifest_from": source}))
     return 0
 
 
