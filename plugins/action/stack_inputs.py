@@ -60,6 +60,9 @@ SUPERUSER_PASSWORD = "vault_django_superuser_password"  # noqa: S105 (a variable
 PORTS = ["stack_db_port", "stack_db_pool_port"]
 # Connection counts: (name, smallest accepted value)
 COUNTS = [("stack_db_max_connections", 1), ("stack_db_reserved_connections", 0), ("stack_db_other_connections", 0)]
+# On/off settings of the balancer tier (group_vars/all/balancer.yml), read with `| bool`,
+# which takes any other text as false.
+BOOLEANS = ["stack_external_balancer", "stack_releases", "stack_static_hashed_names"]
 SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 APP_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 # HSTS preload lists accept max-age of a year or more, with includeSubDomains.
@@ -74,6 +77,7 @@ NAMES = (
     + ["stack_db_host"]
     + PORTS
     + [name for name, _ in COUNTS]
+    + BOOLEANS
     + [name for name, _, _ in PASSWORDS]
     + ["django_app_superuser_username", "django_app_superuser_email"]
     + ["stack_hsts_seconds", "stack_hsts_include_subdomains", "stack_hsts_preload"]
@@ -368,6 +372,9 @@ def check_inputs(given: dict, *, web_host: bool = True, own_server: bool = True,
     for name, minimum in COUNTS:
         if name in given:
             problems += check_count(name, given[name], minimum)
+    for name in BOOLEANS:
+        if name in given:
+            problems += _boolean_problem(name, given[name])
     for name, overridden_by, allow_empty in PASSWORDS:
         if name not in given or (overridden_by and overridden_by in given):
             continue

@@ -242,6 +242,14 @@ def test_login_limit_settings():
     assert si.check_login_limit({"stack_login_paths": ["admin/login/"]})[0].startswith("stack_login_paths must be a list of URL paths")
 
 
+@pytest.mark.parametrize("name", si.BOOLEANS)
+def test_on_off_settings_must_be_booleans(name):
+    found, _ = si.check_inputs({"stack_domains": ["a.example"], name: "maybe"})
+    assert found == [f"{name} must be true or false, got 'maybe'"]
+    for value in (True, False, "yes", "false"):
+        assert si.check_inputs({"stack_domains": ["a.example"], name: value}) == ([], [])
+
+
 def test_check_inputs_applies_the_hsts_and_login_rules():
     found, _ = si.check_inputs({"stack_domains": ["a.example"], "stack_hsts_preload": True, "stack_login_rate": "fast"})
     assert [p.split(" ")[0] for p in found] == ["stack_hsts_preload:", "stack_login_rate"]
