@@ -38,3 +38,19 @@ def test_nginx_serves_verified_https_and_the_admin_login_with_secure_cookies(hos
     # Another CA does not vouch for it.
     other = host.run(f"curl -sS -o /dev/null --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/polls/")
     assert other.rc != 0 and "certificate" in other.stderr.lower()
+
+
+def test_pages_link_hashed_static_files_with_a_manifest_per_version(host):
+    """django_app_static_hashed_names: the page links polls/style.<hash>.css, nginx serves it with the
+    release's bytes, and the manifest is named after the version (the plain name stays too)."""
+    site = UnixClient(host, https=CERT, server=DOMAIN)
+    status, _, page = site.request("/polls/")
+    assert status == 200
+    href = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+    assert re.fullmatch(r"/static/polls/style\.[0-9a-f]{12}\.css", href), href
+    status, _, css = site.request(href)
+    assert status == 200
+    assert css == host.file("/srv/polls/app/polls/static/polls/style.css").content_string
+    manifest = host.file("/srv/polls/static/staticfiles-1.json")
+    assert manifest.user == "polls" and href.removeprefix("/static/") in manifest.content_string
+    assert host.file("/srv/polls/static/polls/style.css").exists

@@ -36,6 +36,8 @@ RELEASE_BROKEN = EPHEMERAL / "polls-release-broken"
 RELEASE_BAD_MIGRATION = EPHEMERAL / "polls-release-bad-migration"
 RELEASE_2_MARK = "Polls (release 2)"
 RELEASE_2_MIGRATION = "0002_release2_marker"
+# The bundled project's stylesheet, linked by every polls page.
+STYLESHEET = Path("polls") / "static" / "polls" / "style.css"
 
 
 ENV_FILE = "/etc/polls/polls.env"
@@ -123,12 +125,30 @@ def make_release_2() -> Path:
 
 
 def make_broken_release() -> Path:
-    """Release 2 whose health check fails (its query is invalid)."""
+    """Release 2 whose health check fails (its query is invalid) and whose stylesheet changed."""
     if not RELEASE_BROKEN.exists():
         shutil.copytree(make_release_2(), RELEASE_BROKEN)
         health_py = RELEASE_BROKEN / "mysite" / "health.py"
         health_py.write_text(health_py.read_text().replace('cursor.execute("SELECT 1")', 'cursor.execute("SELECT no_such_column")'))
+        style = RELEASE_BROKEN / STYLESHEET
+        style.write_text(style.read_text() + "\n/* release 4 */\nh1 { color: #a40; }\n")
     return RELEASE_BROKEN
+
+
+def page_stylesheet(balancer, app) -> tuple[str, str]:
+    """The stylesheet URL that /polls/ of one app host links (asked the way the balancer asks), and its body
+    fetched from there with the object store's CA."""
+    page = balancer.check_output(
+        f"curl -sS -m 10 -H 'Host: {DOMAIN}' -H 'X-Forwarded-Proto: https' http://{private_ip(app)}/polls/"
+    )
+    match = re.search(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert match, page[-2000:]
+    url = match.group(1)
+    result = app.run(f"curl -sS -m 10 --cacert {S3_CA} -w '\\n%{{http_code}}' '{url}'")
+    assert result.rc == 0, result.stderr
+    body, _, status = result.stdout.rpartition("\n")
+    assert status == "200", (url, status, body[-500:])
+    return url, body
 
 
 def make_bad_migration_release() -> Path:

@@ -15,11 +15,14 @@ from conftest import (
     LOAD_SECONDS,
     RELEASE_2_MARK,
     SITE,
+    STYLESHEET,
     Load,
     curl,
     health,
     make_bad_migration_release,
     make_broken_release,
+    make_release_2,
+    page_stylesheet,
     private_ip,
 )
 
@@ -70,6 +73,18 @@ def test_broken_release_stops_at_the_first_host(client, balancer, app1, app2):
     assert app2.check_output("readlink /srv/polls/app.previous") == "/srv/polls/releases/1"
 
 
+def test_hosts_on_two_releases_each_load_their_own_stylesheet(balancer, app1, app2):
+    # The rollout above stopped half-way: app1 serves release 4, whose
+    # stylesheet changed, and app2 still serves release 2. With hashed names
+    # and a manifest per release both files are in the bucket at once; with
+    # one name, release 4's collect would have replaced the CSS app2 links.
+    url_4, css_4 = page_stylesheet(balancer, app1)
+    url_2, css_2 = page_stylesheet(balancer, app2)
+    assert url_4 != url_2
+    assert css_4 == (make_broken_release() / STYLESHEET).read_text()
+    assert css_2 == (make_release_2() / STYLESHEET).read_text()
+
+
 def test_rollback_returns_every_host_to_the_release_live_before(client, balancer, app1, app2):
     load = Load(client, "rollback-2", seconds=min(30.0, LOAD_SECONDS))
     result = run_playbook(playbook="playbooks/rollback.yml")
@@ -83,3 +98,6 @@ def test_rollback_returns_every_host_to_the_release_live_before(client, balancer
     for name in ("lb-app1", "lb-app2"):
         assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
     assert RELEASE_2_MARK in curl(client, f"{SITE}/polls/")
+    # Release 2's stylesheet, unchanged by release 4's collect, on every host.
+    for app in (app1, app2):
+        assert page_stylesheet(balancer, app)[1] == (make_release_2() / STYLESHEET).read_text()
