@@ -1,12 +1,13 @@
 """A failing release stops the rollout at the first host; rollback.yml returns to the release live before it.
 
 First a release whose migration fails (release 3: no host switches, the
-first host stays out of rotation), then one whose health check fails (release
-4: it goes live on the first host only). One rollback then has to bring both
-hosts back to release 2, the release live when each rollout started: on app2
-app.previous still points at release 1 (app2 never went live with anything
-after 2), so a rollback to "the previous release" would take app2 back two
-releases, and on app1 it must leave the broken release 4.
+first host stays out of rotation), and a rollback: back to release 2, the
+release live when the rollout started. "The previous release" (app.previous,
+what rollback.yml read before the rollout recorded its target) is release 1
+on both hosts then, two releases back. Then a release whose health check
+fails (release 4: it goes live on the first host only), and a rollback that
+brings both hosts back to release 2 again: on app1 it leaves the broken
+release, on app2 it changes nothing.
 """
 
 import json
@@ -47,6 +48,20 @@ def test_a_rollout_whose_migration_fails_switches_no_host(client, balancer, app1
         assert app.check_output("readlink /srv/polls/app.previous") == "/srv/polls/releases/1"
     # The host the failing migration ran on stays out of rotation.
     assert " down;" in balancer.file("/etc/nginx/loadbalancer/polls/lb-app1.conf").content_string
+
+
+def test_rollback_after_a_failed_migration_returns_to_the_release_live_before(client, balancer, app1, app2):
+    load = Load(client, "rollback-3", seconds=min(30.0, LOAD_SECONDS))
+    result = run_playbook(playbook="playbooks/rollback.yml")
+    summary = load.finish()
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert summary["failures"] == 0, summary
+    assert set(summary["versions"]) == {"2"}, summary
+    for app in (app1, app2):
+        assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
+        assert health(balancer, app)["version"] == "2"
+    for name in ("lb-app1", "lb-app2"):
+        assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
 
 
 def test_broken_release_stops_at_the_first_host(client, balancer, app1, app2):
