@@ -50,18 +50,23 @@ def test_a_rollout_whose_migration_fails_switches_no_host(client, balancer, app1
     assert " down;" in balancer.file("/etc/nginx/loadbalancer/polls/lb-app1.conf").content_string
 
 
-def test_rollback_after_a_failed_migration_returns_to_the_release_live_before(client, balancer, app1, app2):
-    load = Load(client, "rollback-3", seconds=min(30.0, LOAD_SECONDS))
+def roll_back_to_release_2(client, balancer, apps, name: str) -> None:
+    """rollback.yml under the load stream: every host on release 2 and in rotation, 0 failed requests."""
+    load = Load(client, name, seconds=min(30.0, LOAD_SECONDS))
     result = run_playbook(playbook="playbooks/rollback.yml")
     summary = load.finish()
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert summary["failures"] == 0, summary
     assert set(summary["versions"]) == {"2"}, summary
-    for app in (app1, app2):
+    for app in apps:
         assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
         assert health(balancer, app)["version"] == "2"
-    for name in ("lb-app1", "lb-app2"):
-        assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
+    for host in ("lb-app1", "lb-app2"):
+        assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{host}.conf").content_string
+
+
+def test_rollback_after_a_failed_migration_returns_to_the_release_live_before(client, balancer, app1, app2):
+    roll_back_to_release_2(client, balancer, (app1, app2), "rollback-3")
 
 
 def test_broken_release_stops_at_the_first_host(client, balancer, app1, app2):
@@ -101,17 +106,7 @@ def test_hosts_on_two_releases_each_load_their_own_stylesheet(balancer, app1, ap
 
 
 def test_rollback_returns_every_host_to_the_release_live_before(client, balancer, app1, app2):
-    load = Load(client, "rollback-2", seconds=min(30.0, LOAD_SECONDS))
-    result = run_playbook(playbook="playbooks/rollback.yml")
-    summary = load.finish()
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert summary["failures"] == 0, summary
-    assert set(summary["versions"]) == {"2"}, summary
-    for app in (app1, app2):
-        assert app.check_output("readlink /srv/polls/app") == "/srv/polls/releases/2"
-        assert health(balancer, app)["version"] == "2"
-    for name in ("lb-app1", "lb-app2"):
-        assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
+    roll_back_to_release_2(client, balancer, (app1, app2), "rollback-2")
     assert RELEASE_2_MARK in curl(client, f"{SITE}/polls/")
     # Release 2's stylesheet, unchanged by release 4's collect, on every host.
     for app in (app1, app2):
