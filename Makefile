@@ -22,11 +22,14 @@ export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDL
 # The scenario `make check` runs: django_app and gunicorn on single hosts.
 SMOKE_SCENARIO ?= app
 
-.PHONY: help up down bench test check static lint unit molecule image docker venv secrets clean
+.PHONY: help up down renew smoke browser bench test check static lint unit molecule image docker venv secrets clean
 
 help:
 	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
 	@echo "make down      remove the local droplets and their network"
+	@echo "make smoke     a person's visit in headless Chromium (after make up): polls, admin CSS, log in, add a question, vote; screenshots in reports/smoke/"
+	@echo "make browser   install Debian's chromium, chromium-driver and certutil when missing (make smoke and make test need them)"
+	@echo "make renew     renew the local site's certificate now and fetch pebble's current root (after the acme droplet restarted)"
 	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
 	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='foundation app' for some); what CI runs"
 	@echo "make check     the fast tier: lint + unit tests + one smoke scenario (SMOKE_SCENARIO=$(SMOKE_SCENARIO))"
@@ -67,6 +70,22 @@ up:
 	ansible-playbook -i $(INVENTORY) playbooks/site.yml
 	ansible-playbook -i $(INVENTORY) playbooks/local_summary.yml
 
+# The certificate again from pebble, and its current root in .local/ (pebble
+# makes a new root and forgets its accounts whenever it restarts).
+renew: venv
+	ansible-playbook -i $(INVENTORY) playbooks/local_renew.yml
+
+browser:
+	@scripts/install-browser.sh
+
+# The demo's CAs in .local/ (pebble's root, the S3 endpoint's CA) are trusted
+# through a throwaway profile; *.localhost names go to the published ports.
+smoke: venv browser
+	$(BIN)/python scripts/smoke.py --site https://polls.localhost:8443 \
+	  --resolve polls.localhost=127.0.0.1 --resolve s3.localhost=127.0.0.1 \
+	  $(foreach ca,$(wildcard .local/*.pem),--ca $(ca)) \
+	  --secrets-file $(INVENTORY)/group_vars/all/secrets.yml $(SMOKE_ARGS)
+
 # pgbench and wrk on the local droplets; the report lands in reports/benchmark/.
 bench: venv secrets
 	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml $(BENCH_ARGS)
@@ -82,7 +101,7 @@ lint: venv
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-molecule: venv image
+molecule: venv image browser
 	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
 # Lint beside the unit tests: each keeps one core of the 2-core test machine
@@ -94,8 +113,9 @@ static: venv
 # beside lint and the unit tests (debootstrap mostly waits on dpkg and the
 # network): 219 s instead of 296 s before the first scenario, measured. The
 # scenarios come after: lint and the unit tests beside the scenarios slowed
-# every step and ended later (measured).
-PREPARE_TESTS := $(MAKE) --no-print-directory -j3 --output-sync=target lint unit image
+# every step and ended later (measured). Chromium for the balancer scenario's
+# browser check is installed beside them (apt, when missing).
+PREPARE_TESTS := $(MAKE) --no-print-directory -j3 --output-sync=target lint unit image browser
 
 test:
 	$(PREPARE_TESTS)

@@ -1,6 +1,7 @@
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,42 @@ STYLESHEET = Path("polls") / "static" / "polls" / "style.css"
 
 
 ENV_FILE = "/etc/polls/polls.env"
+
+# The static files' bucket on the S3 endpoint, as the app hosts reach it.
+ENDPOINT = "https://lb-s3:9000"
+BUCKET = "polls-static"
+VENV_PYTHON = "/srv/polls/envs/polls/bin/python"
+
+# Runs on an app host with the app's own key pair (read from its secrets file,
+# so that no secret passes through a command line or this test's output).
+BOTO = """
+import json, os, sys
+import boto3
+client = boto3.client("s3", endpoint_url=%(endpoint)r, region_name="us-east-1", verify=%(ca)r,
+                      aws_access_key_id=os.environ["AWS_S3_ACCESS_KEY_ID"],
+                      aws_secret_access_key=os.environ[%(secret_var)r])
+action = sys.argv[1]
+if action == "cors":
+    print(json.dumps(client.get_bucket_cors(Bucket=%(bucket)r)["CORSRules"]))
+elif action == "list":
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=%(bucket)r)
+    print(json.dumps({o["Key"]: o["LastModified"].isoformat() for p in pages for o in p.get("Contents", [])}))
+elif action == "put-cors":
+    client.put_bucket_cors(Bucket=%(bucket)r, CORSConfiguration={"CORSRules": json.loads(sys.argv[2])})
+elif action == "delete":
+    client.delete_object(Bucket=%(bucket)r, Key=sys.argv[2])
+"""
+
+
+def boto(host, action: str, *args: str, secret_var: str = "AWS_S3_SECRET_ACCESS_KEY", extra_env: str = ""):
+    code = BOTO % {"endpoint": ENDPOINT, "ca": S3_CA, "bucket": BUCKET, "secret_var": secret_var}
+    script = f"/tmp/static-test-{secret_var.lower()}.py"
+    host.run(f"cat > {script} <<'EOF'\n{code}\nEOF")
+    sources = ". /etc/polls/polls.env" + (f"; . {extra_env}" if extra_env else "")
+    argv = " ".join(shlex.quote(arg) for arg in (action, *args))
+    return host.run(f"set -a; {sources}; set +a; {VENV_PYTHON} {script} {argv}")
+
+
 
 
 def secret_key(host) -> str:

@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from conftest import ADMIN_PASSWORD, DOMAIN, S3_CA, SITE, curl, private_ip
+from conftest import ADMIN_PASSWORD, DOMAIN, S3_CA, SITE, Load, curl, private_ip
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -187,3 +187,22 @@ def test_app_hosts_answer_the_sites_names_and_probes_only(balancer, app1):
     assert balancer.check_output(f"curl -sS -o /dev/null -w '%{{http_code}}' -H 'Host: localhost' http://{ip}/healthz") == "200"
     site = f"curl -sS -o /dev/null -w '%{{http_code}}' -H 'Host: {DOMAIN}' -H 'X-Forwarded-Proto: https' http://{ip}/polls/"
     assert balancer.check_output(site) == "200"
+
+
+def test_a_forced_renewal_reloads_the_balancer_without_a_failed_request(balancer, client):
+    """certbot renew --force-renewal against pebble, as the timer would renew: the deploy hook reloads nginx."""
+    assert balancer.service("certbot.timer").is_running
+    serial = "openssl s_client -connect polls.lb.test:443 -servername polls.lb.test </dev/null 2>/dev/null | openssl x509 -noout -serial"
+    before = client.check_output(serial)
+    pid = balancer.file("/run/nginx.pid").content_string.strip()
+    load = Load(client, "renewal", seconds=15)
+    renewal = balancer.run(
+        "REQUESTS_CA_BUNDLE=/etc/ssl/pebble-listener.pem certbot renew --force-renewal --no-random-sleep-on-renew"
+        " --server https://lb-acme:14000/dir"
+    )
+    summary = load.finish()
+    assert renewal.rc == 0, renewal.stdout + renewal.stderr
+    assert client.check_output(serial) != before, "the balancer still serves the old certificate"
+    assert balancer.file("/run/nginx.pid").content_string.strip() == pid, "nginx was restarted, not reloaded"
+    assert summary["requests"] > 0
+    assert summary["failures"] == 0, summary
