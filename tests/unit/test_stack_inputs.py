@@ -3,7 +3,7 @@
 Most cases call the rules directly; a few runs of ansible-playbook prove the
 wiring (playbooks/inputs.yml, first in preflight.yml) on hosts that are never
 contacted. Every shipped inventory (Molecule scenarios, inventory/local, the
-production example, the README's examples) must pass the rules.
+production example, the examples of README.md and docs/) must pass the rules.
 """
 
 import os
@@ -296,8 +296,9 @@ def inventory_hosts(hosts_file: Path, group_vars_dir: Path | None, extra: dict):
 
 
 def readme_examples():
-    """The README's YAML examples that set stack_* settings (as group vars)."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    """The YAML examples of README.md and docs/ that set stack_* settings (as group vars)."""
+    text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted(ROOT.glob("docs/**/*.md"))])
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
     return [yaml.safe_load(b) for b in blocks if re.search(r"^stack_", b, re.M)]
 
 
