@@ -313,7 +313,7 @@ def all_shipped():
     cases += [(f"inventory/local:{h}", g, v, True) for h, g, v in inventory_hosts(local / "hosts.yml", local / "group_vars", secrets)]
     example = ROOT / "inventory/production.example.yml"
     cases += [(f"production.example:{h}", g, v, True) for h, g, v in inventory_hosts(example, None, {})]
-    # The README's fragments, added to the production example's settings.
+    # The fragments of README.md and docs/, added to the production example's settings.
     base = yaml.safe_load(example.read_text())["all"]["vars"]
     cases += [(f"README example {i}", ["appservers"], {**base, **v}, "stack_db_host" not in v) for i, v in enumerate(readme_examples())]
     return cases
