@@ -25,6 +25,7 @@ SMOKE_SCENARIO ?= app
 .PHONY: help up down renew smoke browser bench test check static lint unit molecule image docker venv secrets clean
 
 help:
+	@echo "make help      this list"
 	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
 	@echo "make down      remove the local droplets and their network"
 	@echo "make smoke     a person's visit in headless Chromium (after make up): polls, admin CSS, log in, add a question, vote; screenshots in reports/smoke/"
@@ -38,6 +39,9 @@ help:
 	@echo "make static    lint and the unit tests side by side (what test and check start with)"
 	@echo "make molecule  the Molecule scenarios only (SCENARIOS=... for some; MOLECULE_JOBS=2 at a time)"
 	@echo "make image     build the systemd test image with debootstrap (once; reused while it exists)"
+	@echo "make docker    make sure a Docker engine, debootstrap and the OpenSSH client are there (installs and starts them on Debian/Ubuntu as root or with sudo)"
+	@echo "make venv      create $(VENV) with the pinned tools of requirements.txt (Python 3.11+)"
+	@echo "make secrets   generate the demo secrets $(INVENTORY) lacks (group_vars/all/secrets.yml, mode 0600, git-ignored)"
 	@echo "make clean     make down, and drop the fact cache"
 
 # Bytecode only for what runs here, on every core: pip would compile all 19,000

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Keep the role variable tables of README.md and roles/*/README.md in step.
+"""Keep the role variable tables of roles/*/README.md (and of README.md, should it
+carry one) in step.
 
 Each table sits between `<!-- vars:ROLE -->` and `<!-- /vars:ROLE -->` and is
 built from roles/ROLE/defaults/main.yml (the default values)

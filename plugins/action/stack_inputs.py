@@ -35,7 +35,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.helpers import pct_to_int
 from ansible.utils.vars import load_extra_vars
 
-# The shortest password accepted (documented in README, "Inputs refused").
+# The shortest password accepted (documented in docs/configuration.md, "Inputs refused").
 PASSWORD_MIN_LENGTH = 12
 # The value of group_vars/all/vault.yml.example and its other spellings
 # (compared lower-case, letters and digits only).

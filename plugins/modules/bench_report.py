@@ -9,7 +9,7 @@ short_description: Write the connection-pooling benchmark's report (JSON, Markdo
 description:
   - Takes the pgbench and wrk results of playbooks/benchmark.yml, with the run's parameters and the
     machine it ran on, and writes C(benchmark.json), C(benchmark.md) (a table with a row per case and
-    the ratios the README quotes) and C(benchmark.png) (a bar chart) into I(dest).
+    the ratios docs/pooling-and-benchmark.md quotes) and C(benchmark.png) (a bar chart) into I(dest).
   - Uses the Python standard library only (the PNG is drawn with zlib and a built-in bitmap font).
   - Files are rewritten only when their content changes.
 options:

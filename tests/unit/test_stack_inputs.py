@@ -3,7 +3,7 @@
 Most cases call the rules directly; a few runs of ansible-playbook prove the
 wiring (playbooks/inputs.yml, first in preflight.yml) on hosts that are never
 contacted. Every shipped inventory (Molecule scenarios, inventory/local, the
-production example, the README's examples) must pass the rules.
+production example, the examples of README.md and docs/) must pass the rules.
 """
 
 import os
@@ -296,8 +296,9 @@ def inventory_hosts(hosts_file: Path, group_vars_dir: Path | None, extra: dict):
 
 
 def readme_examples():
-    """The README's YAML examples that set stack_* settings (as group vars)."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    """The YAML examples of README.md and docs/ that set stack_* settings (as group vars)."""
+    text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted(ROOT.glob("docs/**/*.md"))])
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
     return [yaml.safe_load(b) for b in blocks if re.search(r"^stack_", b, re.M)]
 
 
@@ -312,7 +313,7 @@ def all_shipped():
     cases += [(f"inventory/local:{h}", g, v, True) for h, g, v in inventory_hosts(local / "hosts.yml", local / "group_vars", secrets)]
     example = ROOT / "inventory/production.example.yml"
     cases += [(f"production.example:{h}", g, v, True) for h, g, v in inventory_hosts(example, None, {})]
-    # The README's fragments, added to the production example's settings.
+    # The fragments of README.md and docs/, added to the production example's settings.
     base = yaml.safe_load(example.read_text())["all"]["vars"]
     cases += [(f"README example {i}", ["appservers"], {**base, **v}, "stack_db_host" not in v) for i, v in enumerate(readme_examples())]
     return cases
