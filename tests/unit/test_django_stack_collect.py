@@ -80,3 +80,26 @@ def test_a_new_version_with_the_files_collected_last_copies_that_manifest():
     assert collect.plan(D, last=f"{OTHER} staticfiles-2.json", manifests={"staticfiles-2.json"}, **args) == ("collect", "")
     assert collect.plan(D, last=f"{D} staticfiles-2.json", manifests=set(), **args) == ("collect", "")
     assert collect.plan(D, last=D, manifests=set(), **args) == ("collect", "")
+
+
+def test_the_marker_splits_into_digest_and_manifest():
+    assert collect.split_marker("abc staticfiles-2.json\n") == ("abc", "staticfiles-2.json")
+    assert collect.split_marker("abc") == ("abc", "")
+    assert collect.split_marker(None) == ("", "")
+
+
+def test_markers_are_read_and_replaced_in_a_storage(tmp_path):
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(USE_I18N=False)
+        django.setup()
+    from django.core.files.storage import FileSystemStorage
+
+    storage = FileSystemStorage(location=tmp_path)
+    assert collect._read(storage, "marker") is None
+    collect._write(storage, "marker", "first")
+    collect._write(storage, "marker", "second")
+    assert collect._read(storage, "marker") == "second"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["marker"]

@@ -46,6 +46,9 @@ ENV_FILE = "/etc/polls/polls.env"
 # The static files' bucket on the S3 endpoint, as the app hosts reach it.
 ENDPOINT = "https://lb-s3:9000"
 BUCKET = "polls-static"
+# The admin stylesheet's link on a page behind the balancer: its hashed name
+# on the endpoint (stack_static_hashed_names); group 1 is the URL.
+LINKED_CSS = re.compile(rf'href="({re.escape(ENDPOINT)}/{BUCKET}/static/admin/css/base\.[0-9a-f]{{12}}\.css)"')
 VENV_PYTHON = "/srv/polls/envs/polls/bin/python"
 
 # Runs on an app host with the app's own key pair (read from its secrets file,

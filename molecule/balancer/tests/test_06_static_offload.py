@@ -5,17 +5,14 @@ CA and accepts only the scenario's key pair.
 """
 
 import json
-import re
 
 import pytest
-from conftest import BUCKET, DOMAIN, ENDPOINT, ROOT_CA, S3_CA, SITE, boto
+from conftest import BUCKET, DOMAIN, ENDPOINT, LINKED_CSS, ROOT_CA, S3_CA, SITE, boto
 
 from tests.lib.molecule_helpers import UnixClient, run_playbook
 
 CA = S3_CA
 OBJECT_URL = f"{ENDPOINT}/{BUCKET}/static/admin/css/base.css"
-# What the pages link behind a balancer: the hashed name (stack_static_hashed_names).
-LINKED_CSS = re.compile(rf'href="{re.escape(ENDPOINT)}/{BUCKET}/static/admin/css/base\.[0-9a-f]{{12}}\.css"')
 
 
 def curl(host, *args: str) -> str:

@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from conftest import ADMIN_PASSWORD, DOMAIN, S3_CA, SITE, Load, curl, private_ip
+from conftest import ADMIN_PASSWORD, DOMAIN, LINKED_CSS, S3_CA, SITE, Load, curl, private_ip
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -144,16 +144,13 @@ def test_django_deploy_checks_pass(app1):
     assert result.rc == 0, result.stdout + result.stderr
 
 
-STATIC_URL = "https://lb-s3:9000/polls-static/static/"
-
-
 def test_static_files_come_from_the_object_store(client, app1):
     # The page, through the balancer, links the admin CSS on the endpoint; the
     # client fetches it there with the endpoint's CA, and the bucket's CORS
     # rules answer the site's origin only.
     # Behind a balancer under its hashed name (stack_static_hashed_names).
     page = curl(client, f"{SITE}/admin/login/")
-    match = re.search(rf'href="({re.escape(STATIC_URL)}admin/css/base\.[0-9a-f]{{12}}\.css)"', page)
+    match = LINKED_CSS.search(page)
     assert match, page[:2000]
     css = match.group(1)
     assert 'href="/static/' not in page

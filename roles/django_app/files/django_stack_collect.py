@@ -80,6 +80,12 @@ def _finder_entries():
             yield name.replace("\\", "/"), read
 
 
+def split_marker(text: str | None) -> tuple[str, str]:
+    """MARKER's text as (digest, manifest name); the name is "" without hashed names."""
+    digest, _, manifest = (text or "").strip().partition(" ")
+    return digest, manifest
+
+
 def plan(digest: str, force: bool, last: str, manifest: str = "", own: str | None = None, manifests=frozenset()) -> tuple[str, str]:
     """What to do: ("skip", ""), ("copy", the manifest to copy) or ("collect", "").
 
@@ -88,7 +94,7 @@ def plan(digest: str, force: bool, last: str, manifest: str = "", own: str | Non
     name ("" without hashed names); own: what this manifest's marker holds
     (None when it has none); manifests: the manifests of those present in the
     storage."""
-    last_digest, _, last_manifest = (last or "").strip().partition(" ")
+    last_digest, last_manifest = split_marker(last)
     if force:
         return "collect", ""
     if not manifest:
@@ -100,18 +106,20 @@ def plan(digest: str, force: bool, last: str, manifest: str = "", own: str | Non
     return "collect", ""
 
 
+# Every run of site.yml reads the markers: one request to an object store per
+# read (no exists() first), and a delete that tolerates a missing name.
 def _read(storage, name: str) -> str | None:
-    if not storage.exists(name):
+    try:
+        with storage.open(name) as handle:
+            return handle.read().decode(errors="replace")
+    except FileNotFoundError:
         return None
-    with storage.open(name) as handle:
-        return handle.read().decode(errors="replace")
 
 
 def _write(storage, name: str, text: str) -> None:
     from django.core.files.base import ContentFile
 
-    if storage.exists(name):
-        storage.delete(name)
+    storage.delete(name)  # save() would pick another name beside an existing file
     storage.save(name, ContentFile(text.encode()))
 
 
@@ -129,7 +137,7 @@ def main(argv: list[str]) -> int:
     manifest = getattr(storage, "manifest_name", "") or ""
     own_marker = f"{MARKER}-{manifest}" if manifest else ""
     last = _read(storage, MARKER) or ""
-    last_manifest = last.strip().partition(" ")[2]
+    last_manifest = split_marker(last)[1]
     candidates = {name for name in (manifest, last_manifest) if name}
     action, source = plan(
         digest,
