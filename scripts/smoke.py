@@ -121,6 +121,20 @@ class Visit:
         except TimeoutException:
             raise StepFailed(f"no {value!r} on {self.driver.current_url} ({self.driver.title!r})") from None
 
+    def click_and_wait(self, by: str, value: str) -> None:
+        """Click what loads another page, and wait until the old one is gone
+        (else the next lookup may still find the old page's elements)."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        old = self.driver.find_element("tag name", "html")
+        self.find(by, value).click()
+        try:
+            WebDriverWait(self.driver, self.opts.timeout).until(ec.staleness_of(old))
+        except TimeoutException:
+            raise StepFailed(f"clicking {value!r} on {self.driver.current_url} loaded no new page") from None
+
     def page_text(self) -> str:
         return self.driver.find_element("tag name", "body").text
 
@@ -163,7 +177,7 @@ class Visit:
         self.driver.get(self.url("/admin/login/?next=/admin/"))
         self.find("id", "id_username").send_keys(self.opts.admin_user)
         self.find("id", "id_password").send_keys(self.opts.admin_password)
-        self.find("css selector", "input[type=submit]").click()
+        self.click_and_wait("css selector", "input[type=submit]")
         self.find("id", "user-tools")
         if "Site administration" not in self.driver.title:
             raise StepFailed(f"after logging in the page is {self.driver.title!r}: {self.page_text()[:200]!r}")
@@ -178,14 +192,14 @@ class Visit:
             self.find("link text", shortcut).click()
         self.find("id", "id_choice_set-0-choice_text").send_keys("Yes")
         self.find("id", "id_choice_set-1-choice_text").send_keys("No")
-        self.find("name", "_save").click()
+        self.click_and_wait("name", "_save")
         message = self.find("css selector", "ul.messagelist li").text
         if "was added successfully" not in message:
             raise StepFailed(f"the admin said {message!r}")
 
     def public_question(self) -> None:
         self.driver.get(self.url("/polls/"))
-        self.find("link text", self.opts.question).click()
+        self.click_and_wait("link text", self.opts.question)
         legend = self.find("tag name", "h1").text
         labels = [label.text for label in self.driver.find_elements("css selector", "label")]
         if legend != self.opts.question or labels != ["Yes", "No"]:
@@ -195,7 +209,7 @@ class Visit:
     def vote(self) -> None:
         self.driver.get(self.question_url)
         self.find("id", "choice1").click()
-        self.find("css selector", "input[type=submit]").click()
+        self.click_and_wait("css selector", "input[type=submit]")
         self.find("css selector", "ul li")
         results = [item.text for item in self.driver.find_elements("css selector", "ul li")]
         if results != ["Yes -- 1 vote", "No -- 0 votes"]:
@@ -205,7 +219,7 @@ class Visit:
         self.driver.get(self.question_url)
         self.find("id", "choice1").click()
         self.driver.delete_cookie("csrftoken")
-        self.find("css selector", "input[type=submit]").click()
+        self.click_and_wait("css selector", "input[type=submit]")
         self.find("tag name", "h1")
         text = self.page_text()
         if "CSRF verification failed" not in text or "403" not in text:
