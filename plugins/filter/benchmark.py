@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import re
 
-DOCUMENTATION = """
-name: pgbench_summary
-short_description: Numbers from pgbench and wrk runs
-description:
-  - pgbench_summary turns a pgbench run's output into tps, latency, transactions, and counts the
-    connections the server or the pool refused ("remaining connection slots are reserved",
-    "too many clients", PgBouncer's "no more connections allowed") and the clients that aborted.
-  - wrk_summary turns wrk's output into requests per second, latency and error counts.
-"""
+# Each filter's documentation is beside this file: pgbench_summary.yml, wrk_summary.yml and bench_cases.yml
+# (ansible-doc -t filter django_stack.deploy.<filter>).
 
 REFUSALS = (
     "remaining connection slots are reserved",

@@ -19,15 +19,9 @@ try:  # The filters run inside Ansible; the unit tests import them directly.
 except ImportError:  # pragma: no cover
     AnsibleFilterError = ValueError  # type: ignore[misc,assignment]
 
-DOCUMENTATION = """
-name: pgbouncer_pool_sizes
-short_description: Per-host pool sizes that fit under the server's max_connections
-description:
-  - Splits the server's usable connections (max_connections - reserved - other
-    clients) between the PgBouncer hosts, then between the pools (databases) of
-    each host. Pools with an explicit size keep it; the others share the rest.
-  - Fails with a message that shows the arithmetic when the pools cannot fit.
-"""
+# Each filter's documentation is beside this file: pgbouncer_server_budget.yml,
+# pgbouncer_pool_sizes.yml, pgbouncer_pool_size.yml and pgbouncer_nofile.yml
+# (ansible-doc -t filter django_stack.deploy.<filter>).
 
 
 def _int(value, name: str) -> int:

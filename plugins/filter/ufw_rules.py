@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 
+# Each filter's documentation is beside this file: ufw_rule_line.yml,
+# ufw_stale_rules.yml, ufw_base_rules.yml and ufw_unwanted_rules.yml
+# (ansible-doc -t filter django_stack.deploy.<filter>).
+
 # How `ufw show added` prints a commented rule open to everyone and one from
 # a source (the port may be a range a:b; no protocol shown means any).
 _PUBLIC = re.compile(r"ufw allow (?P<port>[0-9]+(?::[0-9]+)?)(?:/(?P<proto>[a-z]+))? comment '(?P<comment>.*)'")

@@ -247,7 +247,7 @@ def test_the_check_is_the_first_play_of_every_playbook_with_batches():
         play = first_play(playbook)
         assert play["ansible.builtin.import_playbook"] == imported and play["vars"] == variables
     task = yaml.safe_load((ROOT / "playbooks" / "inputs.yml").read_text())[0]["tasks"][0]
-    assert task["stack_inputs"] == {"rollout": "{{ stack_inputs_rollout | default(omit) }}"}
+    assert task["django_stack.deploy.stack_inputs"] == {"rollout": "{{ stack_inputs_rollout | default(omit) }}"}
 
 
 @pytest.mark.parametrize(

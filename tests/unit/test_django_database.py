@@ -1,4 +1,4 @@
-"""Django's DATABASES per connection mode (roles/django_app/filter_plugins/django_database.py)."""
+"""Django's DATABASES per connection mode (plugins/filter/django_database.py)."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from ansible.errors import AnsibleFilterError
 from tests.lib.loader import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
-plugin = load_file("roles/django_app/filter_plugins/django_database.py")
+plugin = load_file("plugins/filter/django_database.py")
 OPTIONS = {"sslmode": "require"}
 
 

@@ -1,4 +1,4 @@
-"""Tests for the role-local django_superuser module (roles/django_app/library/django_superuser.py)."""
+"""Tests for the django_superuser module (plugins/modules/django_superuser.py)."""
 # Dummy passwords and keys are the point of these tests.
 # ruff: noqa: S105, S106
 
@@ -13,7 +13,7 @@ import pytest
 
 from tests.lib.loader import load_file
 
-dsu = load_file("roles/django_app/library/django_superuser.py", "django_superuser_module")
+dsu = load_file("plugins/modules/django_superuser.py", "django_superuser_module")
 MODULE_PATH = Path(dsu.__file__)
 
 

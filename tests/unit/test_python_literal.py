@@ -4,7 +4,7 @@ import pytest
 
 from tests.lib.loader import load_file
 
-module = load_file("roles/django_app/filter_plugins/python_literal.py")
+module = load_file("plugins/filter/python_literal.py")
 python_literal = module.python_literal
 
 

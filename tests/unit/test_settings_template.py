@@ -11,8 +11,8 @@ from tests.lib.loader import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "django_app"
-plugin = load_file("roles/django_app/filter_plugins/python_literal.py")
-db_plugin = load_file("roles/django_app/filter_plugins/django_database.py")
+plugin = load_file("plugins/filter/python_literal.py")
+db_plugin = load_file("plugins/filter/django_database.py")
 
 
 def render(**overrides) -> str:
@@ -21,7 +21,7 @@ def render(**overrides) -> str:
         loader=jinja2.FileSystemLoader(str(ROLE / "templates")), undefined=jinja2.StrictUndefined
     )
     env.filters.update(
-        python_literal=plugin.python_literal,
+        {"django_stack.deploy.python_literal": plugin.python_literal},
         comment=lambda text: "#\n# " + text + "\n#",
         bool=lambda value: value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on"),
         regex_replace=lambda value, pattern, replacement: re.sub(pattern, replacement, value),

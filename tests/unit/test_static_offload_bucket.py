@@ -1,4 +1,4 @@
-"""Unit tests of roles/static_offload/library/static_offload_bucket.py, with botocore's Stubber."""
+"""Unit tests of plugins/modules/static_offload_bucket.py, with botocore's Stubber."""
 
 
 import boto3
@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 
 from tests.lib.loader import load_file
 
-sob = load_file("roles/static_offload/library/static_offload_bucket.py")
+sob = load_file("plugins/modules/static_offload_bucket.py")
 
 RULE = {"allowed_origins": ["https://polls.example.com"], "allowed_methods": ["GET"], "max_age_seconds": "600"}
 API_RULE = {"AllowedOrigins": ["https://polls.example.com"], "AllowedMethods": ["GET"], "MaxAgeSeconds": 600}

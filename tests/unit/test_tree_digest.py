@@ -7,7 +7,7 @@ import pytest
 from tests.lib.loader import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
-module = load_file("roles/django_app/filter_plugins/tree_digest.py")
+module = load_file("plugins/filter/tree_digest.py")
 tree_digest = module.tree_digest
 
 

@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 from tests.lib.molecule_helpers import UnixClient, get_host, run_playbook, systemd_exposure  # noqa: E402
 
 BUNDLED = ROOT / "roles/django_app/files/polls"
-_SPEC = importlib.util.spec_from_file_location("tree_digest", ROOT / "roles/django_app/filter_plugins/tree_digest.py")
+_SPEC = importlib.util.spec_from_file_location("tree_digest", ROOT / "plugins/filter/tree_digest.py")
 _DIGEST = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(_DIGEST)
 

@@ -45,8 +45,8 @@ def test_tag_web_in_check_mode_reports_no_change():
     # (the scenario's check run covers every host in check mode).
     result = run_playbook("--tags", "web", "--check", "--diff", "--limit", "lb-app1,loadbalancers")
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "TASK [nginx : Render the site" in result.stdout
-    assert "TASK [django_app : Write the deployment settings]" not in result.stdout
+    assert "TASK [django_stack.deploy.nginx : Render the site" in result.stdout
+    assert "TASK [django_stack.deploy.django_app : Write the deployment settings]" not in result.stdout
     assert result.recap.unclean_hosts() == [], result.recap.changed_tasks
 
 

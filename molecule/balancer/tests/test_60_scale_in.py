@@ -20,11 +20,11 @@ def test_a_host_leaves_rotation_then_the_inventory(client, balancer, db1, app1, 
     drained = playbook("--tags", "balancer", "-e", json.dumps({**release, "stack_drained": ["lb-app3"]}), inventories=[joined])
     assert drained.returncode == 0, drained.stdout[-4000:] + drained.stderr[-2000:]
     assert " down;" in balancer.file(BACKEND).content_string
-    assert "TASK [loadbalancer : Render the balancer's site" in drained.stdout
-    assert "TASK [django_app : Write the deployment settings]" not in drained.stdout
-    assert "TASK [nginx : Render the site" not in drained.stdout
+    assert "TASK [django_stack.deploy.loadbalancer : Render the balancer's site" in drained.stdout
+    assert "TASK [django_stack.deploy.django_app : Write the deployment settings]" not in drained.stdout
+    assert "TASK [django_stack.deploy.nginx : Render the site" not in drained.stdout
     changed = drained.recap.changed_tasks
-    assert changed and all(task.startswith("lb-balancer => loadbalancer : ") for task in changed), changed
+    assert changed and all(task.startswith("lb-balancer => django_stack.deploy.loadbalancer : ") for task in changed), changed
     marker = uuid.uuid4().hex
     for i in range(10):
         curl(client, f"{SITE}/polls/?scale-in={marker}-{i}", "-o /dev/null")

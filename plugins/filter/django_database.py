@@ -7,16 +7,8 @@ try:  # The filter runs inside Ansible; the unit tests import it directly.
 except ImportError:  # pragma: no cover
     AnsibleFilterError = ValueError  # type: ignore[misc,assignment]
 
-DOCUMENTATION = """
-name: django_database
-short_description: Django's database settings for a connection mode
-description:
-  - direct - a new connection per request (CONN_MAX_AGE 0).
-  - persistent - connections kept for conn_max_age seconds, checked before reuse (CONN_HEALTH_CHECKS).
-  - pgbouncer - through PgBouncer (a local unix socket directory or a TCP pool such as a managed
-    cluster's pool); server-side cursors are off, as transaction pooling requires.
-  - pool - psycopg 3's pool inside each worker process (Django 5.1+); CONN_MAX_AGE 0.
-"""
+# Each filter's documentation is beside this file: django_database.yml
+# (ansible-doc -t filter django_stack.deploy.<filter>).
 
 MODES = ("direct", "persistent", "pgbouncer", "pool")
 

@@ -9,20 +9,12 @@ import hashlib
 import os
 import stat
 
-DOCUMENTATION = """
-name: django_app_tree_digest
-short_description: SHA-256 of a directory tree's names, modes, links and contents
-description:
-  - Walks a directory on the controller in a fixed (sorted) order and hashes, for
-    every entry, its path relative to the top, its type, its permission bits and
-    its content (a symlink's target). Modification times and owners are left
-    out, so two clones of the same commit give the same digest.
-  - Fails when the path is not a directory.
-"""
+# Each filter's documentation is beside this file: django_app_tree_digest.yml
+# (ansible-doc -t filter django_stack.deploy.<filter>).
 
 
 def tree_digest(path: str) -> str:
-    """Return the hex SHA-256 of everything under ``path`` (see DOCUMENTATION)."""
+    """Return the hex SHA-256 of everything under ``path`` (see django_app_tree_digest.yml)."""
     top = os.path.realpath(os.fspath(path))
     if not os.path.isdir(top):
         raise ValueError(f"django_app_tree_digest: {path!r} is not a directory")
