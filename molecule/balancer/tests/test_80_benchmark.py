@@ -1,0 +1,48 @@
+"""make bench's playbook on the balancer layout, at a tiny scale: the figures are not the point here.
+
+wrk asks app1 straight from the balancer (plain HTTP on its private address:
+behind a balancer the app hosts serve no HTTPS), and whatever the cases, the
+inventory's connection mode comes back and the report is written.
+"""
+
+import json
+
+from conftest import EPHEMERAL
+
+from tests.lib.molecule_helpers import run_playbook
+
+SETTINGS = "/etc/polls/django_stack_settings.py"
+TINY = {
+    "bench_scale": 1,
+    "bench_clients": [2],
+    "bench_duration": 2,
+    "bench_progress": 1,
+    "bench_targets": ["pgbouncer"],
+    "bench_connect_per_transaction": [False],
+    "bench_wrk_threads": 1,
+    "bench_wrk_connections": 2,
+    "bench_wrk_duration": 2,
+}
+
+
+def bench(app1, name: str, **extra) -> dict:
+    before = app1.file(SETTINGS).content_string
+    report = EPHEMERAL / name
+    result = run_playbook("-e", json.dumps({**TINY, "bench_report_dir": str(report), **extra}), playbook="playbooks/benchmark.yml")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert app1.file(SETTINGS).content_string == before, "the inventory's connection mode was not restored"
+    return json.loads((report / "benchmark.json").read_text())
+
+
+def test_the_http_cases_reach_one_app_host_behind_the_balancer(app1):
+    data = bench(app1, "bench-http", bench_http_modes=["direct", "pgbouncer"])
+    assert [row["mode"] for row in data["http"]] == ["direct", "pgbouncer"]
+    for row in data["http"]:
+        assert row["requests"] > 0 and row["non_2xx"] == 0 and row["errors"] == 0, row
+    assert [row["completed"] for row in data["pgbench"]] == [True]
+
+
+def test_without_http_cases_the_mode_is_restored_and_the_report_written(app1):
+    data = bench(app1, "bench-no-http", bench_http_modes=[])
+    assert data["http"] == []
+    assert len(data["pgbench"]) == 1
