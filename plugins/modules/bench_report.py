@@ -10,8 +10,12 @@ description:
   - Takes the pgbench and wrk results of playbooks/benchmark.yml, with the run's parameters and the
     machine it ran on, and writes C(benchmark.json), C(benchmark.md) (a table with a row per case and
     the ratios docs/pooling-and-benchmark.md quotes) and C(benchmark.png) (a bar chart) into I(dest).
-  - Uses the Python standard library only (the PNG is drawn with zlib and a built-in bitmap font).
+  - The chart is drawn with matplotlib on the controller, where the report is written. It shows pgbench's
+    TPS grouped by client count, plain and new-connection-per-transaction (-C) runs told apart, and
+    wrk's requests/s per Django connection mode; a refused or failed case is labelled, not drawn as a
+    0 bar.
   - Files are rewritten only when their content changes.
+requirements: [matplotlib (on the controller)]
 options:
   dest: {description: Directory for the report (created when missing)., type: path, required: true}
   pgbench:
@@ -39,8 +43,6 @@ ratios: {description: Throughput ratios (pooled over direct)., type: dict, retur
 
 import json  # noqa: E402
 import os  # noqa: E402
-import struct  # noqa: E402
-import zlib  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
@@ -127,101 +129,94 @@ def markdown(pgbench, http, parameters, machine, computed):
     return "\n".join(lines) + "\n"
 
 
-# --- png --------------------------------------------------------------------
+# --- chart ------------------------------------------------------------------
 
-# 5x7 bitmap font: each glyph is 7 rows of 5 bits.
-FONT = {
-    " ": "00000" * 7,
-    "0": "01110100011001110101110011000101110", "1": "00100011000010000100001000010001110",
-    "2": "01110100010000100010001000100011111", "3": "11111000100010000010000011000101110",
-    "4": "00010001100101010010111110001000010", "5": "11111100001111000001000011000101110",
-    "6": "00110010001000011110100011000101110", "7": "11111000010001000100010000100001000",
-    "8": "01110100011000101110100011000101110", "9": "01110100011000101111000010001001100",
-    "A": "01110100011000111111100011000110001", "B": "11110100011000111110100011000111110",
-    "C": "01110100011000010000100001000101110", "D": "11100100101000110001100011001011100",
-    "E": "11111100001000011110100001000011111", "F": "11111100001000011110100001000010000",
-    "G": "01110100011000010111100011000101111", "H": "10001100011000111111100011000110001",
-    "I": "01110001000010000100001000010001110", "J": "00111000100001000010000101001001100",
-    "K": "10001100101010011000101001001010001", "L": "10000100001000010000100001000011111",
-    "M": "10001110111010110101100011000110001", "N": "10001100011100110101100111000110001",
-    "O": "01110100011000110001100011000101110", "P": "11110100011000111110100001000010000",
-    "Q": "01110100011000110001101011001001101", "R": "11110100011000111110101001001010001",
-    "S": "01111100001000001110000010000111110", "T": "11111001000010000100001000010000100",
-    "U": "10001100011000110001100011000101110", "V": "10001100011000110001100010101000100",
-    "W": "10001100011000110101101011010101010", "X": "10001100010101000100010101000110001",
-    "Y": "10001100010101000100001000010000100", "Z": "11111000010001000100010001000011111",
-    ".": "00000000000000000000000000110001100", "-": "00000000000000011111000000000000000",
-    "=": "00000000001111100000111110000000000", "/": "00000000010001000100010001000000000",
-    "(": "00010001000100001000010000010000010", ")": "01000001000001000010000100010001000",
-    ":": "00000011000110000000011000110000000", "%": "11000110010001000100010001001100011",
-    "+": "00000001000010011111001000010000000",
-}
+# One colour per pgbench target and Django connection mode; a hatch marks -C.
+COLORS = {"direct": "#c0504d", "pgbouncer": "#4f81bd", "persistent": "#9bbb59", "pool": "#8064a2"}
 
 
-class Canvas:
-    def __init__(self, width, height, background=(255, 255, 255)):
-        self.width, self.height = width, height
-        self.pixels = [bytearray(bytes(background) * width) for _ in range(height)]
-
-    def rect(self, x0, y0, x1, y1, color):
-        x0, x1 = max(0, min(x0, x1)), min(self.width, max(x0, x1))
-        y0, y1 = max(0, min(y0, y1)), min(self.height, max(y0, y1))
-        for y in range(y0, y1):
-            self.pixels[y][x0 * 3 : x1 * 3] = bytes(color) * (x1 - x0)
-
-    def text(self, x, y, text, color=(0, 0, 0), scale=2):
-        for char in text.upper():
-            glyph = FONT.get(char, FONT[" "])
-            for row in range(7):
-                for col in range(5):
-                    if glyph[row * 5 + col] == "1":
-                        self.rect(x + col * scale, y + row * scale, x + (col + 1) * scale, y + (row + 1) * scale, color)
-            x += 6 * scale
-        return x
-
-    def png(self):
-        raw = b"".join(b"\x00" + bytes(row) for row in self.pixels)
-
-        def chunk(kind, data):
-            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+def _outcome(row, value_key):
+    """What to draw for a case: ("bar", value, note) or ("mark", 0, why) for a case with no figure."""
+    value = float(row.get(value_key) or 0)
+    refused = int(row.get("refused") or 0)
+    failed = row.get("completed") is False or int(row.get("rc") or 0) != 0 or int(row.get("errors") or 0) > 0
+    if value <= 0:
+        return "mark", 0.0, f"no result: {refused} connection{'s' if refused != 1 else ''} refused" if refused else "no result: failed"
+    note = f"{refused} refused" if refused else ("incomplete" if failed else "")
+    return "bar", value, note
 
 
-COLORS = {"direct": (200, 80, 60), "pgbouncer": (40, 120, 200), "persistent": (230, 160, 30), "pool": (60, 160, 90)}
+def figure(pgbench, http, subtitle):
+    """The report's chart: pgbench TPS grouped by client count (-c and -C told apart) and wrk's requests/s per
+    Django connection mode. A case with no figure (refused or failed) is marked with a label, not a 0 bar."""
+    import matplotlib
 
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
-def _panel(canvas, top, title, bars, unit):
-    """Horizontal bars: (label, value, color, note)."""
-    canvas.text(20, top, title, scale=2)
-    top += 30
-    largest = max([value for _, value, _, _ in bars] + [1.0])
-    for index, (label, value, color, note) in enumerate(bars):
-        y = top + index * 28
-        canvas.text(20, y + 4, label, scale=2)
-        width = int((canvas.width - 520) * (value / largest))
-        canvas.rect(300, y, 300 + max(width, 1), y + 22, color)
-        canvas.text(310 + width, y + 4, f"{value:.0f} {unit}{note}", scale=2)
-    return top + len(bars) * 28 + 20
+    panels = 2 if http else 1
+    fig = Figure(figsize=(10, 4.2 * panels), dpi=100, layout="constrained")
+    fig.suptitle(f"Connection pooling benchmark\n{subtitle}", fontsize=12)
+    axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
+
+    ax = axes[0]
+    clients = sorted({row["clients"] for row in pgbench})
+    series = sorted({(row["target"], bool(row["connect_per_transaction"])) for row in pgbench},
+                    key=lambda item: (item[1], item[0]))
+    width = 0.8 / max(len(series), 1)
+    top = max([float(row.get("tps") or 0) for row in pgbench] + [1.0])
+    for index, (target, connect) in enumerate(series):
+        for group, count in enumerate(clients):
+            row = next((r for r in pgbench if r["target"] == target and bool(r["connect_per_transaction"]) == connect
+                        and r["clients"] == count), None)
+            if row is None:
+                continue
+            x = group - 0.4 + width * (index + 0.5)
+            kind, value, note = _outcome(row, "tps")
+            if kind == "bar":
+                ax.bar(x, value, width, color=COLORS.get(target, "#777777"), hatch="//" if connect else None,
+                       edgecolor="black", linewidth=0.5)
+                ax.annotate(f"{value:,.0f}" + (f"\n{note}" if note else ""), (x, value), ha="center", va="bottom", fontsize=8)
+            else:
+                ax.annotate(f"{target}{' -C' if connect else ''}: {note}", (x, top * 0.02), ha="center", va="bottom",
+                            rotation=90, fontsize=8, color="#b00000")
+    ax.set_xticks(range(len(clients)), [f"{count} clients (-c {count})" for count in clients])
+    ax.set_ylabel("transactions per second (pgbench)")
+    ax.set_ylim(0, top * 1.45)  # room for the legend above the bars
+    ax.set_title("pgbench: straight to PostgreSQL or through PgBouncer")
+    handles = [Patch(facecolor=COLORS.get(target, "#777777"), edgecolor="black", hatch="//" if connect else None,
+                     label=f"{target}, {'new connection per transaction (-C)' if connect else 'persistent connections'}")
+               for target, connect in series]
+    ax.legend(handles=handles, ncols=2, loc="upper center", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+
+    if http:
+        ax = axes[1]
+        top = max([float(row.get("requests_per_sec") or 0) for row in http] + [1.0])
+        for x, row in enumerate(http):
+            kind, value, note = _outcome(row, "requests_per_sec")
+            if kind == "bar":
+                ax.bar(x, value, 0.6, color=COLORS.get(row["mode"], "#777777"), edgecolor="black", linewidth=0.5)
+                ax.annotate(f"{value:,.0f}" + (f"\n{note}" if note else ""), (x, value), ha="center", va="bottom", fontsize=8)
+            else:
+                ax.annotate(note, (x, top * 0.02), ha="center", va="bottom", rotation=90, fontsize=8, color="#b00000")
+        ax.set_xticks(range(len(http)), [row["mode"] for row in http])
+        ax.set_xlabel("Django connection mode")
+        ax.set_ylabel("requests per second (wrk)")
+        ax.set_ylim(0, top * 1.2)
+        ax.set_title("HTTP: the polls detail page through nginx and gunicorn")
+        ax.grid(axis="y", alpha=0.3)
+    return fig
 
 
 def chart(pgbench, http, subtitle):
-    bars = []
-    for row in pgbench:
-        note = f" ({row.get('refused', 0)} REFUSED)" if row.get("refused") else ""
-        bars.append((f"{row['target'][:9]} C={row['clients']}{' -C' if row['connect_per_transaction'] else ''}",
-                     float(row.get("tps") or 0), COLORS.get(row["target"], (120, 120, 120)), note))
-    http_bars = [(f"DJANGO {row['mode']}", float(row.get("requests_per_sec") or 0), COLORS.get(row["mode"], (120, 120, 120)), "")
-                 for row in http]
-    height = 110 + 30 + len(bars) * 28 + 20 + (30 + len(http_bars) * 28 + 20 if http_bars else 0)
-    canvas = Canvas(1000, height)
-    canvas.text(20, 15, "CONNECTION POOLING BENCHMARK", scale=3)
-    canvas.text(20, 50, subtitle[:80], color=(90, 90, 90), scale=2)
-    top = _panel(canvas, 85, "PGBENCH TPS", bars, "TPS")
-    if http_bars:
-        _panel(canvas, top, "HTTP REQUESTS/S (WRK, POLLS DETAIL PAGE)", http_bars, "REQ/S")
-    return canvas.png()
+    """The chart as PNG bytes (the same input gives the same bytes)."""
+    import io
+
+    buffer = io.BytesIO()
+    figure(pgbench, http, subtitle).savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
 
 
 # --- module -----------------------------------------------------------------
@@ -243,7 +238,8 @@ def _write(path, data, check_mode):
 def build(pgbench, http, parameters, machine):
     computed = ratios(pgbench, http)
     document = {"parameters": parameters, "machine": machine, "pgbench": pgbench, "http": http, "ratios": computed}
-    subtitle = f"SCALE {parameters.get('scale', '?')}, {parameters.get('duration', '?')} S PER CASE, {machine.get('cpus', '?')} CPUS"
+    subtitle = (f"scale {parameters.get('scale', '?')}, {parameters.get('duration', '?')} s per case, "
+                f"{machine.get('cpus', '?')} CPUs, {machine.get('os', '?')}, {parameters.get('when', '')}")
     return {
         "benchmark.json": (json.dumps(document, indent=2, sort_keys=True) + "\n").encode(),
         "benchmark.md": markdown(pgbench, http, parameters, machine, computed).encode(),

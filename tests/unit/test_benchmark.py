@@ -1,8 +1,7 @@
 """The benchmark's parsers (plugins/filter/benchmark.py) and report (plugins/modules/bench_report.py)."""
 
+import io
 import json
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -149,16 +148,54 @@ def test_report_has_a_row_per_case_and_a_valid_png():
     assert len([line for line in table.splitlines() if line.startswith("| pgbench ") and "/direct" not in line]) == 5
     assert "| pool | 340.0 |" in table
     assert "| pgbench direct | 150 | no | 0.0 | — | 1 | 0 | no |" in table
-    png = files["benchmark.png"]
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    width, height = struct.unpack(">II", png[16:24])
-    assert width == 1000 and height > 200
-    # The image data decompresses to one filter byte plus RGB per pixel and row.
-    idat_length = struct.unpack(">I", png[33:37])[0]
-    raw = zlib.decompress(png[41 : 41 + idat_length])
-    assert len(raw) == height * (1 + width * 3)
-    assert raw.count(bytes((40, 120, 200))) > 100  # the pgbouncer bars are drawn
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(files["benchmark.png"]))
+    assert image.format == "PNG" and image.size == (1000, 840)
+    # The pgbouncer bars are drawn in their colour.
+    colours = {colour: count for count, colour in image.convert("RGB").getcolors(1 << 20)}
+    assert colours.get((0x4F, 0x81, 0xBD), 0) > 1000
 
 
-def test_font_glyphs_are_5_by_7():
-    assert all(len(bits) == 35 and set(bits) <= {"0", "1"} for bits in report.FONT.values())
+def bars_and_labels(fig):
+    """(x, height, hatched) of each bar and the text of each label, per panel."""
+    panels = []
+    for ax in fig.axes:
+        bars = [(round(p.get_x() + p.get_width() / 2, 2), p.get_height(), bool(p.get_hatch())) for p in ax.patches]
+        panels.append((bars, [text.get_text() for text in ax.texts]))
+    return panels
+
+
+def test_a_refused_case_is_labelled_not_drawn_as_a_zero_bar():
+    pgbench, http = rows()
+    (bars, labels), _ = bars_and_labels(report.figure(pgbench, http, "test"))
+    assert len(bars) == 4 and all(height > 0 for _, height, _ in bars)
+    assert "direct: no result: 1 connection refused" in labels
+
+
+def test_new_connection_runs_are_hatched_and_in_the_legend():
+    pgbench, http = rows()
+    fig = report.figure(pgbench, http, "test")
+    (bars, _), (http_bars, _) = bars_and_labels(fig)
+    hatched = sorted(height for _, height, is_hatched in bars if is_hatched)
+    assert hatched == [100.0, 1500.0]  # the -C runs of direct and pgbouncer
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert "pgbouncer, new connection per transaction (-C)" in legend
+    assert [height for _, height, _ in http_bars] == [100.0, 350.0, 320.0, 340.0]
+    assert fig.axes[1].get_xlabel() == "Django connection mode"
+    assert fig.axes[0].get_ylabel() == "transactions per second (pgbench)"
+
+
+def test_a_failed_http_case_is_labelled():
+    pgbench, http = rows()
+    http[3] = {"mode": "pool", "requests_per_sec": 0.0, "rc": 1, "errors": 8, "non_2xx": 0}
+    _, (http_bars, labels) = bars_and_labels(report.figure(pgbench, http, "test"))
+    assert len(http_bars) == 3
+    assert "no result: failed" in labels
+
+
+def test_the_same_report_gives_the_same_chart():
+    pgbench, http = rows()
+    first, _ = report.build(pgbench, http, {"scale": 1}, {"cpus": 2})
+    second, _ = report.build(pgbench, http, {"scale": 1}, {"cpus": 2})
+    assert first["benchmark.png"] == second["benchmark.png"]
