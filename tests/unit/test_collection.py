@@ -24,21 +24,13 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
-FQCN = f"{GALAXY['namespace']}.{GALAXY['name']}"
-# Where the `ansible` package keeps the collections it bundles.
-BUNDLED = next(str(Path(p)) for p in sys.path if (Path(p) / "ansible_collections" / "community").is_dir())
+from tests.lib.collection import BIN, FQCN, GALAXY, ROOT, build_and_install, run, user_env
 
 INVENTORY = """\
 all:
@@ -78,36 +70,16 @@ def filters() -> list[str]:
 def installed(tmp_path_factory):
     """(tarball, env, user directory): the collection installed under tmp, and how a user runs it."""
     tmp = tmp_path_factory.mktemp("collection")
-    build = tmp / "build"
     collections = tmp / "collections"
     user = tmp / "user"
     user.mkdir()
     (user / "inventory.yml").write_text(INVENTORY)
     empty_cfg = tmp / "ansible.cfg"
     empty_cfg.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "DJANGO_STACK_"))}
-    env.update(
-        ANSIBLE_CONFIG=str(empty_cfg),
-        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(collections), BUNDLED]),
-        ANSIBLE_HOME=str(tmp / "home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp / "home" / "tmp"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        PATH=os.pathsep.join([str(BIN), env.get("PATH", "")]),
-    )
-    run([BIN / "ansible-galaxy", "collection", "build", "--output-path", build, ROOT], env, cwd=tmp)
-    (tarball,) = build.glob("*.tar.gz")
-    run([BIN / "ansible-galaxy", "collection", "install", tarball, "-p", collections, "--offline", "--no-deps"], env, cwd=user)
-    assert (collections / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"] / "MANIFEST.json").is_file()
+    env = user_env(tmp, empty_cfg, collections) | {"ANSIBLE_PYTHON_INTERPRETER": sys.executable}
+    tarball = build_and_install(tmp, env, collections)
     assert sorted(p.name for p in user.iterdir()) == ["inventory.yml"]
     return tarball, env, user, collections
-
-
-def run(cmd, env, cwd, check=True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
-    if check:
-        assert proc.returncode == 0, f"{' '.join(map(str, cmd))}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def doc(installed, kind: str, names: list[str]) -> dict:
