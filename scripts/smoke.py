@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # Django admin's header colour (--header-bg in admin/css/base.css): the sign
@@ -47,6 +47,7 @@ class Options:
     chromium: str = "/usr/bin/chromium"
     chromedriver: str = "/usr/bin/chromedriver"
     timeout: float = 20.0
+    retries: int = 1
 
 
 def resolver_rules(pairs: list[str]) -> str:
@@ -226,6 +227,39 @@ class Visit:
             raise StepFailed(f"a vote without its CSRF cookie gave {text[:200]!r}, not Django's 403 page")
 
 
+# Chromium drops the requests in flight when a network interface of the
+# machine comes or goes (Docker starting another container, say) and shows
+# ERR_NETWORK_CHANGED, as a person would see before pressing Reload.
+RETRIED_ERRORS = {"ERR_NETWORK_CHANGED"}
+
+
+def error_code(driver) -> str:
+    """The network error a Chromium error page shows ('' on a page of the site)."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return driver.execute_script("const e = document.querySelector('.error-code'); return e ? e.textContent.trim() : '';") or ""
+    except WebDriverException:
+        return ""
+
+
+def visit(opts: Options, driver) -> str:
+    """Each step in turn: "ok", "failed", or "retry" when a step met a network change that a new visit may avoid."""
+    person = Visit(opts, driver)
+    for step in opts.steps:
+        started = time.monotonic()
+        try:
+            getattr(person, step.replace(" ", "_").replace("-", "_").lower())()
+        except StepFailed as failure:
+            person.screenshot(step)
+            code = error_code(driver)
+            print(f"smoke: step '{step}' failed: {failure}{f' [{code}]' if code else ''}", file=sys.stderr)
+            return "retry" if code in RETRIED_ERRORS else "failed"
+        person.screenshot(step)
+        print(f"smoke: {step}: ok ({time.monotonic() - started:.1f} s)")
+    return "ok"
+
+
 def run(opts: Options) -> int:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -247,18 +281,14 @@ def run(opts: Options) -> int:
         driver = webdriver.Chrome(service=service, options=options)
         driver.set_page_load_timeout(opts.timeout)
         driver.set_script_timeout(opts.timeout)
-        visit = Visit(opts, driver)
         try:
-            for step in opts.steps:
-                started = time.monotonic()
-                try:
-                    getattr(visit, step.replace(" ", "_").replace("-", "_").lower())()
-                except StepFailed as failure:
-                    visit.screenshot(step)
-                    print(f"smoke: step '{step}' failed: {failure}", file=sys.stderr)
-                    return 1
-                visit.screenshot(step)
-                print(f"smoke: {step}: ok ({time.monotonic() - started:.1f} s)")
+            for attempt in range(1 + opts.retries):
+                outcome = visit(replace(opts, question=opts.question + (f" (again {attempt})" if attempt else "")), driver)
+                if outcome != "retry":
+                    break
+                print("smoke: the visit starts again, with a new question (no vote counts twice)")
+            if outcome != "ok":
+                return 1
         finally:
             driver.quit()
     print(f"smoke: all {len(opts.steps)} steps passed; screenshots in {opts.reports}")
@@ -279,6 +309,8 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--reports", type=Path, default=Path("reports/smoke"))
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of: {', '.join(STEPS)}")
     parser.add_argument("--question", default="", help="the question to create (default: a new one per run)")
+    parser.add_argument("--retries", type=int, default=1,
+                        help="visits started again after a step met a network change (ERR_NETWORK_CHANGED)")
     args = parser.parse_args(argv)
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
     unknown = [step for step in steps if step not in STEPS]
@@ -291,7 +323,7 @@ def parse(argv: list[str]) -> Options:
         parser.error(f"the admin's password: set {args.password_env} or give --secrets-file")
     resolver_rules(args.resolve)  # refuse a malformed pair before starting a browser
     return Options(site=args.site, resolve=args.resolve, cas=args.ca, admin_user=args.admin_user,
-                   admin_password=password, reports=args.reports, steps=steps,
+                   admin_password=password, reports=args.reports, steps=steps, retries=args.retries,
                    question=args.question or f"Smoke test {time.strftime('%Y-%m-%d %H:%M:%S')}")
 
 

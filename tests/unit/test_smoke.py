@@ -88,3 +88,27 @@ def test_the_trust_store_holds_each_ca(tmp_path):
                              check=True, capture_output=True, text=True).stdout
     assert "demo-ca-0" in listing
     assert "C,," in listing
+
+
+class FakeDriver:
+    """What visit() asks of a driver when every step fails on the same page."""
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def execute_script(self, script, *args):
+        return self.code
+
+    def save_screenshot(self, path):
+        Path(path).write_bytes(b"png")
+
+
+@pytest.mark.parametrize(("code", "outcome"), [("ERR_NETWORK_CHANGED", "retry"), ("", "failed"), ("ERR_CONNECTION_REFUSED", "failed")])
+def test_only_a_network_change_starts_the_visit_again(monkeypatch, tmp_path, code, outcome):
+    def broken(self):
+        raise smoke.StepFailed("no 'h1'")
+
+    monkeypatch.setattr(smoke.Visit, "polls_page", broken)
+    opts = smoke.Options(site="https://x.test", reports=tmp_path, steps=("polls page",))
+    assert smoke.visit(opts, FakeDriver(code)) == outcome
+    assert (tmp_path / "01-polls-page.png").exists()
