@@ -47,7 +47,7 @@ class Options:
     chromium: str = "/usr/bin/chromium"
     chromedriver: str = "/usr/bin/chromedriver"
     timeout: float = 20.0
-    retries: int = 1
+    retries: int = 2
 
 
 def resolver_rules(pairs: list[str]) -> str:
@@ -136,6 +136,15 @@ class Visit:
         except TimeoutException:
             raise StepFailed(f"clicking {value!r} on {self.driver.current_url} loaded no new page") from None
 
+    def open(self, url: str) -> None:
+        """Load a page as a person would, pressing Reload (up to 3 times) when Chromium dropped it because a network
+        interface of the machine changed: a GET, safe to repeat (a form's POST is not; see visit())."""
+        for _ in range(4):
+            self.driver.get(url)
+            if error_code(self.driver) not in RETRIED_ERRORS:
+                return
+            time.sleep(1)
+
     def page_text(self) -> str:
         return self.driver.find_element("tag name", "body").text
 
@@ -146,13 +155,13 @@ class Visit:
 
     # --- steps ------------------------------------------------------------
     def polls_page(self) -> None:
-        self.driver.get(self.url("/polls/"))
+        self.open(self.url("/polls/"))
         heading = self.find("tag name", "h1").text
         if heading != "Polls":
             raise StepFailed(f"the page's heading is {heading!r}, not 'Polls'")
 
     def admin_stylesheet(self) -> None:
-        self.driver.get(self.url("/admin/login/"))
+        self.open(self.url("/admin/login/"))
         header = self.find("id", "header")
         colour = header.value_of_css_property("background-color")  # selenium reports rgba()
         if colour != ADMIN_HEADER_BG:
@@ -175,7 +184,7 @@ class Visit:
             raise StepFailed(f"the browser's console reported: {errors}")
 
     def admin_login(self) -> None:
-        self.driver.get(self.url("/admin/login/?next=/admin/"))
+        self.open(self.url("/admin/login/?next=/admin/"))
         self.find("id", "id_username").send_keys(self.opts.admin_user)
         self.find("id", "id_password").send_keys(self.opts.admin_password)
         self.click_and_wait("css selector", "input[type=submit]")
@@ -184,7 +193,7 @@ class Visit:
             raise StepFailed(f"after logging in the page is {self.driver.title!r}: {self.page_text()[:200]!r}")
 
     def create_question(self) -> None:
-        self.driver.get(self.url("/admin/polls/question/add/"))
+        self.open(self.url("/admin/polls/question/add/"))
         self.find("id", "id_question_text").send_keys(self.opts.question)
         # The date fieldset is collapsed; its "Today" and "Now" shortcuts are
         # drawn by the admin's JavaScript from the object store.
@@ -199,7 +208,7 @@ class Visit:
             raise StepFailed(f"the admin said {message!r}")
 
     def public_question(self) -> None:
-        self.driver.get(self.url("/polls/"))
+        self.open(self.url("/polls/"))
         self.click_and_wait("link text", self.opts.question)
         legend = self.find("tag name", "h1").text
         labels = [label.text for label in self.driver.find_elements("css selector", "label")]
@@ -208,7 +217,7 @@ class Visit:
         self.question_url = self.driver.current_url
 
     def vote(self) -> None:
-        self.driver.get(self.question_url)
+        self.open(self.question_url)
         self.find("id", "choice1").click()
         self.click_and_wait("css selector", "input[type=submit]")
         self.find("css selector", "ul li")
@@ -217,7 +226,7 @@ class Visit:
             raise StepFailed(f"the results read {results}")
 
     def expired_csrf_cookie(self) -> None:
-        self.driver.get(self.question_url)
+        self.open(self.question_url)
         self.find("id", "choice1").click()
         self.driver.delete_cookie("csrftoken")
         self.click_and_wait("css selector", "input[type=submit]")
@@ -282,6 +291,7 @@ def run(opts: Options) -> int:
         driver.set_page_load_timeout(opts.timeout)
         driver.set_script_timeout(opts.timeout)
         try:
+            outcome = "failed"
             for attempt in range(1 + opts.retries):
                 outcome = visit(replace(opts, question=opts.question + (f" (again {attempt})" if attempt else "")), driver)
                 if outcome != "retry":
@@ -309,7 +319,7 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--reports", type=Path, default=Path("reports/smoke"))
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of: {', '.join(STEPS)}")
     parser.add_argument("--question", default="", help="the question to create (default: a new one per run)")
-    parser.add_argument("--retries", type=int, default=1,
+    parser.add_argument("--retries", type=int, default=2,
                         help="visits started again after a step met a network change (ERR_NETWORK_CHANGED)")
     args = parser.parse_args(argv)
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
