@@ -29,7 +29,7 @@ help:
 	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
 	@echo "make down      remove the local droplets and their network"
 	@echo "make smoke     a person's visit in headless Chromium (after make up): polls, admin CSS, log in, add a question, vote; screenshots in reports/smoke/"
-	@echo "make browser   install Debian's chromium, chromium-driver and certutil when missing (make smoke and make test need them)"
+	@echo "make browser   install Debian's chromium, chromium-driver and certutil when missing (make smoke needs them; the scenarios install their own in a container)"
 	@echo "make renew     renew the local site's certificate now and fetch pebble's current root (after the acme droplet restarted)"
 	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
 	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='foundation app' for some); what CI runs"
@@ -105,7 +105,7 @@ lint: venv
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-molecule: venv image browser
+molecule: venv image
 	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
 # Lint beside the unit tests: each keeps one core of the 2-core test machine
@@ -117,9 +117,8 @@ static: venv
 # beside lint and the unit tests (debootstrap mostly waits on dpkg and the
 # network): 219 s instead of 296 s before the first scenario, measured. The
 # scenarios come after: lint and the unit tests beside the scenarios slowed
-# every step and ended later (measured). Chromium for the balancer scenario's
-# browser check is installed beside them (apt, when missing).
-PREPARE_TESTS := $(MAKE) --no-print-directory -j3 --output-sync=target lint unit image browser
+# every step and ended later (measured).
+PREPARE_TESTS := $(MAKE) --no-print-directory -j3 --output-sync=target lint unit image
 
 test:
 	$(PREPARE_TESTS)

@@ -76,7 +76,8 @@ def chromium_arguments(opts: Options, profile: Path) -> list[str]:
     """Headless, no calls home (this machine's network is closed), our own profile."""
     args = ["--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--window-size=1280,1000", f"--user-data-dir={profile}"]
+            "--window-size=1280,1000", f"--user-data-dir={profile}",
+            "--disable-dev-shm-usage"]  # containers have a small /dev/shm
     if os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium's sandbox refuses to run as root
     if opts.resolve:

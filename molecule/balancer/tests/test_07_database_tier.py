@@ -130,4 +130,5 @@ def test_admin_rule_names_its_databases_and_the_app_hosts_only(app1, app2, db1):
     hba = db1.check_output("runuser -u postgres -- psql -XAtc 'SHOW hba_file'")
     rules = [line.split() for line in db1.file(hba).content_string.splitlines()]
     admin = sorted((rule[1], rule[3]) for rule in rules if len(rule) > 3 and rule[0] == "hostssl" and rule[2] == "dbadmin")
-    assert admin == sorted(("postgres,polls", f"{private_ip(app)}/32") for app in (app1, app2))
+    # With stack_benchmark (test_80), the bench database too.
+    assert admin == sorted(("postgres,polls,bench", f"{private_ip(app)}/32") for app in (app1, app2))
