@@ -255,6 +255,9 @@ def error_code(driver) -> str:
 
 def visit(opts: Options, driver) -> str:
     """Each step in turn: "ok", "failed", or "retry" when a step met a network change that a new visit may avoid."""
+    # A new person: no session or CSRF cookie of an earlier, interrupted visit
+    # (whose login may have gone through before the network changed).
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     person = Visit(opts, driver)
     for step in opts.steps:
         started = time.monotonic()

@@ -99,6 +99,9 @@ class FakeDriver:
     def execute_script(self, script, *args):
         return self.code
 
+    def execute_cdp_cmd(self, command, args):
+        assert command == "Network.clearBrowserCookies"
+
     def save_screenshot(self, path):
         Path(path).write_bytes(b"png")
 
