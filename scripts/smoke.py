@@ -113,38 +113,40 @@ class Visit:
         self.opts.reports.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(self.opts.reports / f"{self.shot:02d}-{step.replace(' ', '-')}.png"))
 
-    def find(self, by: str, value: str):
+    def wait(self, condition, failure):
+        """What `condition` returns once it holds; StepFailed(failure()) when it does not within the timeout."""
         from selenium.common.exceptions import TimeoutException
-        from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait
 
         try:
-            return WebDriverWait(self.driver, self.opts.timeout).until(ec.presence_of_element_located((by, value)))
+            return WebDriverWait(self.driver, self.opts.timeout).until(condition)
         except TimeoutException:
-            raise StepFailed(f"no {value!r} on {self.driver.current_url} ({self.driver.title!r})") from None
+            raise StepFailed(failure()) from None
+
+    def find(self, by: str, value: str):
+        from selenium.webdriver.support import expected_conditions as ec
+
+        return self.wait(ec.presence_of_element_located((by, value)),
+                         lambda: f"no {value!r} on {self.driver.current_url} ({self.driver.title!r})")
 
     def click_and_wait(self, by: str, value: str) -> None:
         """Click what loads another page, and wait until the old one is gone
         (else the next lookup may still find the old page's elements)."""
-        from selenium.common.exceptions import TimeoutException
         from selenium.webdriver.support import expected_conditions as ec
-        from selenium.webdriver.support.ui import WebDriverWait
 
         old = self.driver.find_element("tag name", "html")
         self.find(by, value).click()
-        try:
-            WebDriverWait(self.driver, self.opts.timeout).until(ec.staleness_of(old))
-        except TimeoutException:
-            raise StepFailed(f"clicking {value!r} on {self.driver.current_url} loaded no new page") from None
+        self.wait(ec.staleness_of(old), lambda: f"clicking {value!r} on {self.driver.current_url} loaded no new page")
 
     def open(self, url: str) -> None:
         """Load a page as a person would, pressing Reload (up to 3 times) when Chromium dropped it because a network
         interface of the machine changed: a GET, safe to repeat (a form's POST is not; see visit())."""
-        for _ in range(4):
+        for reload in range(4):
+            if reload:
+                time.sleep(1)
             self.driver.get(url)
             if error_code(self.driver) not in RETRIED_ERRORS:
                 return
-            time.sleep(1)
 
     def page_text(self) -> str:
         return self.driver.find_element("tag name", "body").text
@@ -253,6 +255,11 @@ def error_code(driver) -> str:
         return ""
 
 
+def step_method(step: str) -> str:
+    """The Visit method that does a step ("expired CSRF cookie" -> expired_csrf_cookie)."""
+    return step.replace(" ", "_").replace("-", "_").lower()
+
+
 def visit(opts: Options, driver) -> str:
     """Each step in turn: "ok", "failed", or "retry" when a step met a network change that a new visit may avoid."""
     # A new person: no session or CSRF cookie of an earlier, interrupted visit
@@ -262,7 +269,7 @@ def visit(opts: Options, driver) -> str:
     for step in opts.steps:
         started = time.monotonic()
         try:
-            getattr(person, step.replace(" ", "_").replace("-", "_").lower())()
+            getattr(person, step_method(step))()
         except StepFailed as failure:
             person.screenshot(step)
             code = error_code(driver)

@@ -62,7 +62,7 @@ def test_an_unknown_step_is_refused(monkeypatch, capsys):
 
 def test_every_step_has_a_method():
     for step in smoke.STEPS:
-        assert callable(getattr(smoke.Visit, step.replace(" ", "_").replace("-", "_").lower()))
+        assert callable(getattr(smoke.Visit, smoke.step_method(step)))
 
 
 def test_the_browser_never_ignores_certificate_errors(tmp_path):
