@@ -72,10 +72,17 @@ elif action == "delete":
 """
 
 
+def write_file(host, path: str, text: str, mode: str = "0644") -> None:
+    """Write text to a file on a host (created private, then given its mode), its directory made when missing."""
+    assert "\nEND_OF_FILE\n" not in f"\n{text}\n", "the text holds the heredoc's delimiter"
+    host.check_output(f"umask 077 && mkdir -p $(dirname {path}) && cat > {path} <<'END_OF_FILE'\n{text}\nEND_OF_FILE\n"
+                      f"chmod {mode} {path}")
+
+
 def boto(host, action: str, *args: str, secret_var: str = "AWS_S3_SECRET_ACCESS_KEY", extra_env: str = ""):
     code = BOTO % {"endpoint": ENDPOINT, "ca": S3_CA, "bucket": BUCKET, "secret_var": secret_var}
     script = f"/tmp/static-test-{secret_var.lower()}.py"
-    host.run(f"cat > {script} <<'EOF'\n{code}\nEOF")
+    write_file(host, script, code)
     sources = ". /etc/polls/polls.env" + (f"; . {extra_env}" if extra_env else "")
     argv = " ".join(shlex.quote(arg) for arg in (action, *args))
     return host.run(f"set -a; {sources}; set +a; {VENV_PYTHON} {script} {argv}")
@@ -127,7 +134,7 @@ def client():
     # pebble's management API has its own self-signed certificate).
     host.check_output(f"curl -sSfk -o {ROOT_CA} https://lb-acme:15000/roots/0")
     source = (ROOT / "tests" / "lib" / "load_client.py").read_text()
-    host.check_output(f"cat > {LOAD_CLIENT} <<'PYEOF'\n{source}\nPYEOF\nchmod 0755 {LOAD_CLIENT}")
+    write_file(host, LOAD_CLIENT, source, mode="0755")
     return host
 
 

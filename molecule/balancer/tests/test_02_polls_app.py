@@ -6,7 +6,7 @@ import uuid
 import hashlib
 
 import pytest
-from conftest import ADMIN_PASSWORD, DOMAIN, ROOT_CA, SECRETS, secret_key
+from conftest import ADMIN_PASSWORD, DOMAIN, ROOT_CA, SECRETS, secret_key, write_file
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -181,8 +181,7 @@ def test_secret_values_are_nowhere_else_on_disk(name, request):
     host = request.getfixturevalue(name)
     values = [SECRETS["vault_stack_db_password"], SECRETS["vault_static_offload_secret_key"], secret_key(host)]
     # grep reads the values from a root-only file rather than its arguments.
-    host.check_output("install -m 0600 /dev/null /root/secret-patterns")
-    host.check_output("cat > /root/secret-patterns <<'EOF'\n" + "\n".join(values) + "\nEOF")
+    write_file(host, "/root/secret-patterns", "\n".join(values), mode="0600")
     found = host.run(
         "grep -rlsF -D skip -f /root/secret-patterns /etc /srv /var/log /var/lib /var/tmp /tmp /home /root /run"
         " --exclude=secret-patterns --exclude-dir=journal --exclude-dir=apt --exclude-dir=dpkg"

@@ -12,7 +12,7 @@ on the local droplets; the screenshots are copied to reports/.
 import json
 
 import pytest
-from conftest import ADMIN_PASSWORD, EPHEMERAL, ROOT, SITE, boto
+from conftest import ADMIN_PASSWORD, EPHEMERAL, ROOT, SITE, boto, write_file
 
 SMOKE = "/usr/local/bin/smoke.py"
 SECRETS_FILE = "/root/smoke-secrets.yml"
@@ -23,12 +23,11 @@ CAS = {"/usr/local/share/smoke/acme-root.pem": EPHEMERAL / "acme-root.pem",
 @pytest.fixture(scope="module")
 def browser(client):
     """Run the visit (or some of its steps) on the client; returns the result, screenshots copied to reports/."""
-    client.check_output(f"mkdir -p /usr/local/share/smoke && cat > {SMOKE} <<'PYEOF'\n"
-                        f"{(ROOT / 'scripts' / 'smoke.py').read_text()}\nPYEOF")
+    write_file(client, SMOKE, (ROOT / "scripts" / "smoke.py").read_text(), mode="0755")
     for dest, source in CAS.items():
-        client.check_output(f"cat > {dest} <<'EOF'\n{source.read_text()}\nEOF")
+        write_file(client, dest, source.read_text())
     # Root-only, so that the password is on no command line.
-    client.check_output(f"umask 077 && cat > {SECRETS_FILE} <<'EOF'\nvault_django_superuser_password: {json.dumps(ADMIN_PASSWORD)}\nEOF")
+    write_file(client, SECRETS_FILE, f"vault_django_superuser_password: {json.dumps(ADMIN_PASSWORD)}", mode="0600")
 
     def visit(*args: str, name: str = "smoke-balancer"):
         reports = f"/tmp/{name}"

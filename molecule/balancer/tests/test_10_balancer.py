@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from conftest import ADMIN_PASSWORD, DOMAIN, LINKED_CSS, S3_CA, SITE, Load, curl, private_ip
+from conftest import ADMIN_PASSWORD, DOMAIN, LINKED_CSS, S3_CA, SITE, Load, curl, private_ip, write_file
 
 from tests.lib.molecule_helpers import UnixClient
 
@@ -155,7 +155,7 @@ def test_static_files_come_from_the_object_store(client, app1):
     css = match.group(1)
     assert 'href="/static/' not in page
     ca = app1.file(S3_CA).content_string
-    client.check_output(f"cat > /tmp/s3-ca.pem <<'EOF'\n{ca}\nEOF")
+    write_file(client, "/tmp/s3-ca.pem", ca)
     preflight = "-X OPTIONS -o /dev/null -D - -H 'Access-Control-Request-Method: GET'"
     allowed = client.check_output(f"curl -sS --cacert /tmp/s3-ca.pem {preflight} -H 'Origin: {SITE}' '{css}'").lower()
     assert allowed.startswith("http/1.1 200") and f"access-control-allow-origin: {SITE}" in allowed, allowed
