@@ -66,7 +66,7 @@ from tests.lib.recap import RECAP_FILE_VARIABLE, RecapMissing, read_recap, recap
 # Scenarios with no recorded duration start in this order when present (the
 # longest first, so that the workers finish close together); others follow
 # alphabetically.
-PREFERRED_ORDER = ["balancer", "single", "app", "foundation"]
+PREFERRED_ORDER = ["balancer", "single", "backup", "app", "foundation"]
 # Scenarios whose first converge runs with -vvv, to prove that no secret shows
 # even at that verbosity (MOLECULE_VERBOSE_CONVERGE overrides it).
 VERBOSE_CONVERGE = {"balancer"}

@@ -132,3 +132,14 @@ def test_admin_rule_names_its_databases_and_the_app_hosts_only(app1, app2, db1):
     admin = sorted((rule[1], rule[3]) for rule in rules if len(rule) > 3 and rule[0] == "hostssl" and rule[2] == "dbadmin")
     # With stack_benchmark (test_80), the bench database too.
     assert admin == sorted(("postgres,polls,bench", f"{private_ip(app)}/32") for app in (app1, app2))
+
+
+def test_the_database_is_backed_up_to_its_private_bucket(db1):
+    # As `make up` has it: WAL archived by pgBackRest, a first full backup in the
+    # endpoint's private bucket (the backup scenario restores from such a repository).
+    info = db1.check_output("runuser -u postgres -- pgbackrest --stanza=polls --output=json info")
+    assert '"status":{"code":0' in info.replace(" ", "") and '"type":"full"' in info.replace(" ", "")
+    archiver = db1.check_output(
+        "runuser -u postgres -- psql -XAtc \"SELECT current_setting('archive_mode'), archived_count > 0 FROM pg_stat_archiver\""
+    )
+    assert archiver == "on|t"
