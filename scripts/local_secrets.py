@@ -22,6 +22,7 @@ NAMES = [
     "vault_pgbouncer_admin_password",
     "vault_pgbouncer_stats_password",
     "vault_stack_bench_password",
+    "vault_pgbackrest_repo_cipher_passphrase",
 ]
 # The key pair of the local S3 endpoint (an access key ID is upper-case letters
 # and digits, as on Spaces and AWS).
