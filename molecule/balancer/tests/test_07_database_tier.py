@@ -136,9 +136,10 @@ def test_admin_rule_names_its_databases_and_the_app_hosts_only(app1, app2, db1):
 
 def test_the_database_is_backed_up_to_its_private_bucket(db1):
     # As `make up` has it: WAL archived by pgBackRest, a first full backup in the
-    # endpoint's private bucket (the backup scenario restores from such a repository).
-    info = db1.check_output("runuser -u postgres -- pgbackrest --stanza=polls --output=json info")
-    assert '"status":{"code":0' in info.replace(" ", "") and '"type":"full"' in info.replace(" ", "")
+    # endpoint's private bucket (the backup scenario restores from such a repository),
+    # and an incremental one that site.yml took before the first migrations ran.
+    info = db1.check_output("runuser -u postgres -- pgbackrest --stanza=polls --output=json info").replace(" ", "")
+    assert '"status":{"code":0' in info and '"type":"full"' in info and '"type":"incr"' in info
     archiver = db1.check_output(
         "runuser -u postgres -- psql -XAtc \"SELECT current_setting('archive_mode'), archived_count > 0 FROM pg_stat_archiver\""
     )

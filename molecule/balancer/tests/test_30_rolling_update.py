@@ -12,7 +12,16 @@ def release_args(version: str, source) -> list[str]:
     return ["-e", json.dumps({"django_app_version": version, "django_app_bundled_source": str(source)})]
 
 
-def test_rolling_update_under_load(client, balancer, app1, app2):
+# What the rollout test saw, for the next test (same module, in order).
+ROLLOUT = {}
+
+
+def backups(db1) -> list[dict]:
+    return json.loads(db1.check_output("runuser -u postgres -- pgbackrest --stanza=polls --output=json info"))[0]["backup"]
+
+
+def test_rolling_update_under_load(client, balancer, app1, app2, db1):
+    backups_before = backups(db1)
     before = {name: app.check_output("readlink /srv/polls/app") for name, app in (("app1", app1), ("app2", app2))}
     assert set(before.values()) == {"/srv/polls/releases/1"}, before
     load = Load(client, "rolling")
@@ -31,6 +40,10 @@ def test_rolling_update_under_load(client, balancer, app1, app2):
     # Every host is back in rotation.
     for name in ("lb-app1", "lb-app2"):
         assert " down;" not in balancer.file(f"/etc/nginx/loadbalancer/polls/{name}.conf").content_string
+    # One incremental backup was taken for the rollout, before its migration ran.
+    taken = backups(db1)[len(backups_before):]
+    assert [backup["type"] for backup in taken] == ["incr"], taken
+    ROLLOUT["backup_stop"] = taken[0]["timestamp"]["stop"]
 
 
 def test_migrations_ran_before_the_first_host_went_live(app1, app2):
@@ -47,4 +60,6 @@ def test_migrations_ran_before_the_first_host_went_live(app1, app2):
     assert int(count) == 1
     switched = min(int(app.check_output("stat -c %Y /srv/polls/app")) for app in (app1, app2))
     assert int(float(applied)) <= switched, (applied, switched)
+    # ... and after the backup the rollout took first.
+    assert int(float(applied)) >= ROLLOUT["backup_stop"]
     assert app1.run("polls-manage migrate --check").rc == 0
