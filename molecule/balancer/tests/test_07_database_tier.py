@@ -144,3 +144,36 @@ def test_the_database_is_backed_up_to_its_private_bucket(db1):
         "runuser -u postgres -- psql -XAtc \"SELECT current_setting('archive_mode'), archived_count > 0 FROM pg_stat_archiver\""
     )
     assert archiver == "on|t"
+
+
+LIST_DUMPS = """
+import boto3, sys
+from botocore.config import Config
+env = dict(l.split("=", 1) for l in open("/etc/db-dump/credentials.env").read().splitlines() if "=" in l)
+s3 = boto3.client("s3", endpoint_url="https://lb-s3:9000", region_name="us-east-1", verify="/etc/ssl/db-dump-ca.pem",
+                  aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                  config=Config(s3={"addressing_style": "path"}))
+keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="polls-dumps").get("Contents", []))
+print(" ".join(keys))
+s3.download_file("polls-dumps", keys[-1], "/tmp/latest.dump")
+"""
+
+
+def test_logical_dumps_reach_their_bucket_keep_two_and_restore(app1, db1):
+    # The managed-cluster path (roles/db_dump) from lb-app1: three runs, the newest two kept.
+    sql = "runuser -u postgres -- psql -XAtd polls -c {}".format
+    db1.check_output(sql(shlex.quote("INSERT INTO polls_question (question_text, pub_date) VALUES ('dumped?', now())")))
+    for _ in range(3):
+        app1.check_output("systemctl start db-dump.service")
+        assert app1.check_output("systemctl show -p Result --value db-dump.service") == "success"
+        app1.check_output("sleep 1.1")
+    keys = app1.check_output(f"python3 -c {shlex.quote(LIST_DUMPS)}").split()
+    assert len(keys) == 2 and all(k.startswith("dumps/polls-") and k.endswith(".dump") for k in keys), keys
+    # The newest one is a pg_dump archive of the app's tables with their rows.
+    listing = app1.check_output("pg_restore --list /tmp/latest.dump")
+    assert "TABLE DATA public polls_question" in listing
+    rows = app1.check_output("pg_restore --data-only --table=polls_question -f - /tmp/latest.dump | sed -n '/^COPY /,/^\\\\\\./p' | wc -l")
+    live = db1.check_output(sql(shlex.quote("SELECT count(*) FROM polls_question")))
+    assert int(rows) - 2 == int(live) >= 1
+    app1.check_output("rm -f /tmp/latest.dump")
+    db1.check_output(sql(shlex.quote("DELETE FROM polls_question WHERE question_text = 'dumped?'")))
