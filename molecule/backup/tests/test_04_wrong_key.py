@@ -28,9 +28,14 @@ def test_wrong_key_fails_clearly_archiving_waits_and_nothing_is_lost(db):
         while failed_archives(db) <= failed and time.monotonic() < deadline:
             time.sleep(2)
         assert failed_archives(db) > failed
+        # A backup meanwhile fails visibly: the unit is failed and the journal says why.
+        assert db.run("systemctl start pgbackrest-backup@incr.service").rc != 0
+        assert "pgbackrest-backup@incr.service" in db.check_output("systemctl --failed --no-legend")
+        assert "SignatureDoesNotMatch" in db.check_output("journalctl -u pgbackrest-backup@incr.service --no-pager -o cat")
     finally:
         fixed = run_playbook("--tags", "pgbackrest")
         assert fixed.returncode == 0, fixed.stdout[-3000:]
+        db.check_output("systemctl reset-failed pgbackrest-backup@incr.service")
     pgbackrest(db, "check")
     result = restore("pgbackrest_restore_keep_drill=true")
     try:
