@@ -13,7 +13,7 @@ ARGS = ["--endpoint-url", "https://s3.test", "--region", "r", "--bucket", "b", "
 
 
 def test_keys_sort_by_their_utc_time():
-    when = datetime.datetime(2026, 12, 4, 21, 5, 9, tzinfo=datetime.timezone.utc)
+    when = datetime.datetime(2026, 12, 4, 21, 5, 9, tzinfo=datetime.UTC)
     assert db_dump.dump_key("/dumps/", "polls", when) == "dumps/polls-20261204T210509Z.dump"
 
 

@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         parser.error("--keep must be 1 or more")
     s3 = client(args)
     database = os.environ["PGDATABASE"]
-    key = dump_key(args.prefix, database, datetime.datetime.now(datetime.timezone.utc))
+    key = dump_key(args.prefix, database, datetime.datetime.now(datetime.UTC))
     dump = subprocess.Popen(["pg_dump", "--format=custom", "--no-password"], stdout=subprocess.PIPE)
     try:
         s3.upload_fileobj(dump.stdout, args.bucket, key)
