@@ -127,7 +127,7 @@ def test_collectstatic_is_skipped_until_forced():
     assert forced.returncode == 0, forced.stdout[-3000:]
     assert host.file(style).exists and host.file(style).user == "polls"
     assert forced.recap.changed_tasks == [
-        "app-single => django_app : Collect static files (unless the storage already holds this release's)"
+        "app-single => django_stack.deploy.django_app : Collect static files (unless the storage already holds this release's)"
     ], forced.recap
 
 
@@ -154,4 +154,5 @@ def test_a_changed_bundled_project_is_copied(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     assert host.file("/srv/polls/app/manage.py").content_string.endswith("# redeployed by test_app.py\n")
     assert host.file(marker).content_string == _DIGEST.tree_digest(changed)
-    assert "app-single => django_app : Unpack the bundled project on the host" in result.recap.changed_tasks, result.recap
+    unpack = "app-single => django_stack.deploy.django_app : Unpack the bundled project on the host"
+    assert unpack in result.recap.changed_tasks, result.recap

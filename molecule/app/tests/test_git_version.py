@@ -13,7 +13,7 @@ PLAYBOOK = "molecule/app/validate_git.yml"
 def test_the_deployed_tag_is_found():
     result = run_playbook("-e", "django_app_git_version=v1", playbook=PLAYBOOK)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "TASK [django_app : List the repository's branches and tags]" in result.stdout
+    assert "TASK [django_stack.deploy.django_app : List the repository's branches and tags]" in result.stdout
 
 
 def test_a_missing_tag_stops_before_any_change():

@@ -12,9 +12,11 @@ def test_a_drill_from_the_first_full_backup_ends_where_it_ended(db):
     result = restore(f"pgbackrest_restore_set={first['label']}", "pgbackrest_restore_keep_drill=true")
     try:
         assert result.returncode == 0, result.stdout[-3000:]
-        # The first full backup was taken at the first converge, before the tests made their tables.
-        assert psql(db, "SELECT count(*) FROM pg_tables WHERE tablename IN ('marks', 'outage')", port=DRILL_PORT) == "0"
-        assert psql(db, "SELECT count(*) FROM pg_tables WHERE tablename IN ('marks', 'outage')") != "0"
+        # The first full backup was taken at the first converge, before the tests made the app's database.
+        exists = "SELECT count(*) FROM pg_database WHERE datname = 'polls'"
+        assert psql(db, exists, db="postgres", port=DRILL_PORT) == "0"
+        assert psql(db, exists, db="postgres") == "1"
+        assert "polls: not in the restored copy" in result.stdout
     finally:
         stop_drill(db)
 
