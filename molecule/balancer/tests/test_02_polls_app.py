@@ -189,8 +189,13 @@ def test_secret_values_are_nowhere_else_on_disk(name, request):
     journal = host.run("journalctl --no-pager -o cat | grep -cF -f /root/secret-patterns").stdout.strip()
     host.run("rm -f /root/secret-patterns")
     # The app's secrets file, and PgBouncer's auth file (the pool on the app host
-    # logs in to the database with the app's password): both private.
-    assert sorted(found) == ["/etc/pgbouncer/userlist.txt", "/etc/polls/polls.env"], found
+    # logs in to the database with the app's password): both private. On app1,
+    # which takes the logical dumps (db_dump), their key pair (the scenario's
+    # is the static files' one) and the dump user's ~/.pgpass too.
+    expected = ["/etc/pgbouncer/userlist.txt", "/etc/polls/polls.env"]
+    if name == "app1":
+        expected += ["/etc/db-dump/credentials.env", "/var/lib/db-dump/.pgpass"]
+    assert sorted(found) == sorted(expected), found
     for path in found:
         assert host.file(path).mode & 0o007 == 0, f"{path} is readable by everyone"
     assert journal == "0", "a secret value is in the journal"
