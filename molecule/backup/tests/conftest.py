@@ -15,6 +15,16 @@ ENDPOINT = "https://bk-s3:9000"
 BUCKET = "polls-backups"
 S3_CA = "/etc/pgbackrest/repo-ca.pem"
 DRILL_PORT = 5499
+# The start of a script run on the endpoint host with its venv's python: `s3`, a
+# client with the endpoint's own key pair (what a backup reader with the key sees).
+S3_CLIENT = """
+import boto3
+from botocore.config import Config
+env = dict(line.split("=", 1) for line in open("/etc/s3-endpoint/credentials.env").read().splitlines() if "=" in line)
+s3 = boto3.client("s3", endpoint_url="https://localhost:9000", region_name="us-east-1",
+                  aws_access_key_id=env["S3_ENDPOINT_ACCESS_KEY"], aws_secret_access_key=env["S3_ENDPOINT_SECRET_KEY"],
+                  verify="/etc/s3-endpoint/ca.pem", config=Config(s3={"addressing_style": "path"}))
+"""
 
 
 @pytest.fixture(scope="session")

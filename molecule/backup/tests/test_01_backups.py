@@ -1,15 +1,10 @@
 """What site.yml leaves on the database host: WAL archiving into a private,
 encrypted repository on the S3 endpoint, a first full backup, the timers."""
 
-from conftest import BUCKET, ENDPOINT, S3_CA, info, psql
+from conftest import BUCKET, ENDPOINT, S3_CA, S3_CLIENT, info, psql
 
-READ_OBJECT = """
-import sys, boto3
-from botocore.config import Config
-env = dict(line.split("=", 1) for line in open("/etc/s3-endpoint/credentials.env").read().splitlines() if "=" in line)
-s3 = boto3.client("s3", endpoint_url="https://localhost:9000", region_name="us-east-1",
-                  aws_access_key_id=env["S3_ENDPOINT_ACCESS_KEY"], aws_secret_access_key=env["S3_ENDPOINT_SECRET_KEY"],
-                  verify="/etc/s3-endpoint/ca.pem", config=Config(s3={"addressing_style": "path"}))
+READ_OBJECT = S3_CLIENT + """
+import sys
 keys = [o["Key"] for o in s3.list_objects_v2(Bucket=sys.argv[1], Prefix="pgbackrest/").get("Contents", [])]
 print(len(keys))
 print(s3.get_object(Bucket=sys.argv[1], Key="pgbackrest/backup/polls/backup.info")["Body"].read()[:8])

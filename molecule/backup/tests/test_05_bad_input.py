@@ -4,15 +4,9 @@ the variable the user set and the value given."""
 import json
 
 import pytest
-from conftest import BUCKET, psql, run_playbook
+from conftest import BUCKET, S3_CLIENT, psql, run_playbook
 
-PUBLISH_INDEX = """
-import boto3
-from botocore.config import Config
-env = dict(line.split("=", 1) for line in open("/etc/s3-endpoint/credentials.env").read().splitlines() if "=" in line)
-s3 = boto3.client("s3", endpoint_url="https://localhost:9000", region_name="us-east-1",
-                  aws_access_key_id=env["S3_ENDPOINT_ACCESS_KEY"], aws_secret_access_key=env["S3_ENDPOINT_SECRET_KEY"],
-                  verify="/etc/s3-endpoint/ca.pem", config=Config(s3={"addressing_style": "path"}))
+PUBLISH_INDEX = S3_CLIENT + """
 s3.put_object_acl(Bucket="%s", Key="pgbackrest/backup/polls/backup.info", ACL="%s")
 """
 
