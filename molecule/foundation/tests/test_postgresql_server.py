@@ -10,7 +10,27 @@ from tests.lib.molecule_helpers import run_playbook
 testinfra_hosts = ["ansible://pg-server"]
 
 ADMIN = "dbadmin"
-CONF_DIR = "/etc/postgresql/15/main"
+# The PostgreSQL major version each Debian release ships, which the role
+# installs when postgresql_server_version is empty.
+RELEASE_VERSIONS = {"12": "15", "13": "17"}
+
+
+@pytest.fixture(scope="module")
+def version(host):
+    clusters = json.loads(host.check_output("pg_lsclusters --json"))
+    assert [c["cluster"] for c in clusters] == ["main"]
+    return str(clusters[0]["version"])
+
+
+@pytest.fixture(scope="module")
+def conf_dir(version):
+    return f"/etc/postgresql/{version}/main"
+
+
+def test_the_release_s_own_version_is_installed(host, version):
+    release = host.check_output(". /etc/os-release && echo $VERSION_ID")
+    assert version == RELEASE_VERSIONS[release]
+    assert host.package(f"postgresql-{version}").is_installed
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +53,8 @@ def tcp(host, dsn, password, query):
     return host.run(f"PGPASSWORD={shlex.quote(password)} psql {shlex.quote(dsn)} -XAtc {shlex.quote(query)}")
 
 
-def test_cluster_running_and_enabled(host):
-    assert host.service("postgresql@15-main").is_running
+def test_cluster_running_and_enabled(host, version):
+    assert host.service(f"postgresql@{version}-main").is_running
     assert host.service("postgresql").is_enabled
 
 
@@ -64,14 +84,14 @@ def test_listens_on_loopback_and_the_private_address_only(host, private_ip):
     assert not host.socket("tcp://0.0.0.0:5432").is_listening
 
 
-def test_private_key_only_readable_by_postgres(host):
-    key = host.file(f"{CONF_DIR}/ssl/server.key")
+def test_private_key_only_readable_by_postgres(host, conf_dir):
+    key = host.file(f"{conf_dir}/ssl/server.key")
     assert key.user == "postgres"
     assert key.mode == 0o600
 
 
-def test_certificate_names_the_host_and_its_addresses(host, private_ip):
-    text = host.check_output(f"openssl x509 -in {CONF_DIR}/ssl/server.crt -noout -subject -ext subjectAltName")
+def test_certificate_names_the_host_and_its_addresses(host, private_ip, conf_dir):
+    text = host.check_output(f"openssl x509 -in {conf_dir}/ssl/server.crt -noout -subject -ext subjectAltName")
     assert "CN = pg-server" in text
     assert "DNS:pg-server" in text
     assert "IP Address:127.0.0.1" in text
@@ -87,10 +107,10 @@ def test_admin_password_stored_as_scram(host):
     assert sql(host, "SELECT rolpassword FROM pg_authid WHERE rolname = 'dbadmin'").startswith("SCRAM-SHA-256$")
 
 
-def test_pg_hba_has_no_trust_and_only_the_listed_rules(host):
+def test_pg_hba_has_no_trust_and_only_the_listed_rules(host, conf_dir):
     rules = [
         line.split()
-        for line in host.file(f"{CONF_DIR}/pg_hba.conf").content_string.splitlines()
+        for line in host.file(f"{conf_dir}/pg_hba.conf").content_string.splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert all("trust" not in rule for rule in rules)
@@ -148,13 +168,13 @@ def test_firewall_lets_in_only_the_clients(host):
     assert "Status: active" in host.check_output("ufw status")
 
 
-SETTINGS = f"{CONF_DIR}/conf.d/50-django-stack.conf"
-UNIT = "postgresql@15-main.service"
 
 
-def test_a_bad_setting_is_refused_and_the_server_keeps_running_as_it_was(host):
-    main_pid = host.check_output(f"systemctl show -p MainPID --value {UNIT}")
-    before = host.file(SETTINGS).content_string
+def test_a_bad_setting_is_refused_and_the_server_keeps_running_as_it_was(host, version, conf_dir):
+    unit = f"postgresql@{version}-main.service"
+    settings = f"{conf_dir}/conf.d/50-django-stack.conf"
+    main_pid = host.check_output(f"systemctl show -p MainPID --value {unit}")
+    before = host.file(settings).content_string
     bad = {"postgresql_server_extra_settings": {"work_mem": "lots", "log_connections": True}}
     result = run_playbook("--limit", "pg-server", "-e", json.dumps(bad), playbook="molecule/foundation/converge.yml")
     output = result.stdout + result.stderr
@@ -163,7 +183,24 @@ def test_a_bad_setting_is_refused_and_the_server_keeps_running_as_it_was(host):
     assert "The previous settings are back in place and the server was not restarted" in output
     # The file, the process and the value in use are the ones from before;
     # no copy is left in conf.d.
-    assert host.file(SETTINGS).content_string == before
-    assert host.check_output(f"systemctl show -p MainPID --value {UNIT}") == main_pid
-    assert host.check_output(f"ls {CONF_DIR}/conf.d").split() == ["50-django-stack.conf"]
+    assert host.file(settings).content_string == before
+    assert host.check_output(f"systemctl show -p MainPID --value {unit}") == main_pid
+    assert host.check_output(f"ls {conf_dir}/conf.d").split() == ["50-django-stack.conf"]
     assert sql(host, "SHOW work_mem") == "8MB"
+
+
+def test_another_version_is_refused_before_any_change_and_names_the_cluster_in_use(host, version):
+    # As after a move to a newer Debian release, whose default is another
+    # major version: the role must not put an empty cluster beside this one.
+    other = str(int(version) + 2)
+    result = run_playbook(
+        "--limit", "pg-server", "-e", json.dumps({"postgresql_server_version": other}),
+        playbook="molecule/foundation/converge.yml",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert f"This host already runs PostgreSQL {version}" in output, output[-3000:]
+    assert f"postgresql_server_version resolves to {other} (got '{other}')" in output
+    assert f"Set postgresql_server_version to {version} to keep that cluster" in output
+    assert not host.package(f"postgresql-{other}").is_installed
+    assert [c["version"] for c in json.loads(host.check_output("pg_lsclusters --json"))] == [int(version)]
