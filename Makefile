@@ -13,9 +13,16 @@ INVENTORY ?= inventory/local
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
-# The systemd image the containers boot; point it at your own Debian/Ubuntu
-# systemd image if you have one.
-export DJANGO_STACK_IMAGE ?= django-stack/debian12-systemd:3
+# The Debian release of the local droplets (make up) and of the scenarios that
+# name none: bookworm (Debian 12, PostgreSQL 15; the default) or trixie
+# (Debian 13, PostgreSQL 17). tests/lib/platforms.py maps each to its image.
+PLATFORM ?= bookworm
+export DJANGO_STACK_PLATFORM := $(PLATFORM)
+PLATFORMS_PY := $(PYTHON) tests/lib/platforms.py
+# The systemd image the containers of PLATFORM boot; point it at your own
+# Debian/Ubuntu systemd image if you have one (DJANGO_STACK_IMAGE_TRIXIE and
+# so on for the other platforms).
+export DJANGO_STACK_IMAGE ?= $(shell $(PLATFORMS_PY) image $(PLATFORM))
 # A CA bundle the hosts must trust on top of their own (TLS-inspecting proxy).
 export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDLE))
 
@@ -26,19 +33,19 @@ SMOKE_SCENARIO ?= app
 
 help:
 	@echo "make help      this list"
-	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them"
+	@echo "make up        create the local droplets (containers) and deploy playbooks/site.yml to them (PLATFORM=trixie: on Debian 13)"
 	@echo "make down      remove the local droplets and their network"
 	@echo "make smoke     a person's visit in headless Chromium (after make up): polls, admin CSS, log in, add a question, vote; screenshots in reports/smoke/"
 	@echo "make browser   install Debian's chromium, chromium-driver and certutil when missing (make smoke needs them; the scenarios install their own in a container)"
 	@echo "make renew     renew the local site's certificate now and fetch pebble's current root (after the acme droplet restarted)"
 	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
-	@echo "make test      lint + unit tests + every Molecule scenario (SCENARIOS='foundation app' for some); what CI runs"
+	@echo "make test      lint + unit tests + every Molecule scenario, balancer on trixie too (SCENARIOS='foundation app@trixie' for some); what CI runs"
 	@echo "make check     the fast tier: lint + unit tests + one smoke scenario (SMOKE_SCENARIO=$(SMOKE_SCENARIO))"
 	@echo "make lint      yamllint, ansible-lint (production profile) and ruff"
 	@echo "make unit      the pytest unit tests (tests/unit)"
 	@echo "make static    lint and the unit tests side by side (what test and check start with)"
 	@echo "make molecule  the Molecule scenarios only (SCENARIOS=... for some; MOLECULE_JOBS=2 at a time)"
-	@echo "make image     build the systemd test image with debootstrap (once; reused while it exists)"
+	@echo "make image     build the systemd test image of PLATFORM with debootstrap (once; reused while it exists); image-trixie etc. for one platform"
 	@echo "make docker    make sure a Docker engine, debootstrap and the OpenSSH client are there (installs and starts them on Debian/Ubuntu as root or with sudo)"
 	@echo "make venv      create $(VENV) with the pinned tools of requirements.txt (Python 3.11+)"
 	@echo "make secrets   generate the demo secrets $(INVENTORY) lacks (group_vars/all/secrets.yml, mode 0600, git-ignored)"
@@ -60,8 +67,13 @@ venv: $(BIN)/.installed
 docker:
 	@scripts/check-docker.sh
 
-image: docker
-	@if [ "$$(id -u)" = 0 ]; then scripts/build-test-image.sh; else sudo -E scripts/build-test-image.sh; fi
+image: image-$(PLATFORM)
+
+# image-bookworm, image-trixie: one platform's image.
+image-%: docker
+	@image=$$($(PLATFORMS_PY) image $*) && suite=$$($(PLATFORMS_PY) suite $*) || exit 2; \
+	if [ "$$(id -u)" = 0 ]; then DJANGO_STACK_IMAGE=$$image DEBIAN_SUITE=$$suite scripts/build-test-image.sh; \
+	else sudo DJANGO_STACK_IMAGE=$$image DEBIAN_SUITE=$$suite DEBIAN_MIRROR=$${DEBIAN_MIRROR:-} scripts/build-test-image.sh; fi
 
 secrets: venv
 	@$(BIN)/python scripts/local_secrets.py $(INVENTORY)
@@ -105,7 +117,8 @@ lint: venv
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-molecule: venv image
+molecule: venv
+	$(MAKE) --no-print-directory $(addprefix image-,$(shell $(PLATFORMS_PY) needed $(SCENARIOS)))
 	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
 # Lint beside the unit tests: each keeps one core of the 2-core test machine
@@ -118,14 +131,16 @@ static: venv
 # network): 219 s instead of 296 s before the first scenario, measured. The
 # scenarios come after: lint and the unit tests beside the scenarios slowed
 # every step and ended later (measured).
-PREPARE_TESTS := $(MAKE) --no-print-directory -j3 --output-sync=target lint unit image
+# Every platform the runs need gets its image (both: CI runs balancer on trixie too).
+PREPARE_TESTS = $(MAKE) --no-print-directory -j4 --output-sync=target lint unit \
+	$(addprefix image-,$(shell $(PLATFORMS_PY) needed $(1)))
 
 test:
-	$(PREPARE_TESTS)
-	$(MAKE) --no-print-directory molecule
+	$(call PREPARE_TESTS,$(SCENARIOS))
+	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
 check:
-	$(PREPARE_TESTS)
+	$(call PREPARE_TESTS,$(SMOKE_SCENARIO))
 	$(BIN)/python tests/run_scenarios.py $(SMOKE_SCENARIO)
 
 clean: down

@@ -20,7 +20,13 @@ Scenarios start longest first, by the totals recorded in
 .cache/scenario-durations.json (rewritten after every run); scenarios with no
 record start before them, in PREFERRED_ORDER.
 
-Usage: run_scenarios.py [SCENARIO ...]   (default: every molecule/*/molecule.yml)
+Platforms: a run is a scenario on a platform (tests/lib/platforms.py):
+``balancer`` on the default one (DJANGO_STACK_PLATFORM: make sets it from PLATFORM),
+``balancer@trixie`` on Debian 13. With no scenario named, every scenario runs
+on the default platform and the ones in platforms.ALSO_ON on their second
+platform too; two runs of one scenario never overlap (same containers).
+
+Usage: run_scenarios.py [SCENARIO[@PLATFORM] ...]   (default: see Platforms)
 Environment:
   MOLECULE_JOBS=N   scenarios run N at a time (default 2); each one's output is
                     kept in .cache/molecule-logs/<scenario>.log. When a
@@ -42,7 +48,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -61,12 +67,13 @@ if (_BIN / "molecule").exists() and str(_BIN) not in os.environ.get("PATH", "").
 
 import yaml  # noqa: E402
 
+from tests.lib.platforms import Run, runs, scenarios  # noqa: E402
 from tests.lib.recap import RECAP_FILE_VARIABLE, RecapMissing, read_recap, recap_env  # noqa: E402
 
 # Scenarios with no recorded duration start in this order when present (the
 # longest first, so that the workers finish close together); others follow
 # alphabetically.
-PREFERRED_ORDER = ["balancer", "single", "backup", "app", "foundation"]
+PREFERRED_ORDER = ["balancer@trixie", "balancer", "single", "backup", "app", "foundation"]
 # Scenarios whose first converge runs with -vvv, to prove that no secret shows
 # even at that verbosity (MOLECULE_VERBOSE_CONVERGE overrides it).
 VERBOSE_CONVERGE = {"balancer"}
@@ -100,12 +107,6 @@ def say(text: str) -> None:
 # --- which scenarios, in which order ------------------------------------------
 
 
-def discover() -> list[str]:
-    names = sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml"))
-    ordered = [n for n in PREFERRED_ORDER if n in names]
-    return ordered + [n for n in names if n not in ordered]
-
-
 def load_durations(path: Path | None = None) -> dict[str, float]:
     """The recorded total seconds of each scenario ({} when there is no record)."""
     path = path or DURATIONS
@@ -122,7 +123,12 @@ def schedule(names: Iterable[str], durations: dict[str, float]) -> list[str]:
     """Longest first by the recorded durations; unrecorded ones before them, in preferred order."""
     names = list(dict.fromkeys(names))
     rank = {name: i for i, name in enumerate(PREFERRED_ORDER)}
-    unknown = sorted((n for n in names if n not in durations), key=lambda n: (rank.get(n, len(rank)), n))
+
+    def place(name: str) -> tuple[int, str]:
+        # A scenario on another platform (name@platform) ranks as its scenario.
+        return rank.get(name, rank.get(name.partition("@")[0], len(rank))), name
+
+    unknown = sorted((n for n in names if n not in durations), key=place)
     known = sorted((n for n in names if n in durations), key=lambda n: (-durations[n], n))
     return unknown + known
 
@@ -202,10 +208,16 @@ class Step:
 @dataclass
 class ScenarioResult:
     name: str
+    run: Run | None = None
     ok: bool = False
     why: str = ""
     seconds: float = 0.0
     steps: list[Step] = field(default_factory=list)
+
+    @property
+    def scenario(self) -> str:
+        """The Molecule scenario (the name without its @platform)."""
+        return self.run.scenario if self.run else self.name
 
     def column(self, column: str) -> float | None:
         """Seconds spent in the actions of a table column (None when none of them ran)."""
@@ -249,6 +261,7 @@ def run_action(run: ScenarioResult, label: str, args: list[str], extra_env: dict
     """Run one Molecule action, log its output and check it for secrets (the verdict is the caller's)."""
     scenario = run.name
     env = {k: v for k, v in os.environ.items() if k != RECAP_FILE_VARIABLE}
+    env.update(run.run.env() if run.run else {})
     env.update(extra_env or {})
     LOGS.mkdir(parents=True, exist_ok=True)
     out_file = LOGS / (f"{scenario}.converge-vvv.log" if verbose else f".{scenario}.{label}.out")
@@ -258,13 +271,13 @@ def run_action(run: ScenarioResult, label: str, args: list[str], extra_env: dict
     seconds = time.monotonic() - started
     header = f"\n=== {scenario}: molecule {' '.join(args)} (exit {code}, {seconds:.0f} s)\n"
     if verbose:
-        shown, size, lines = leaked_in_file(scenario, out_file)
+        shown, size, lines = leaked_in_file(run.scenario, out_file)
         with open(out_file, encoding="utf-8", errors="replace") as handle:
             tail = "".join(_last_lines(handle, VERBOSE_TAIL))
         relative = out_file.relative_to(ROOT) if out_file.is_relative_to(ROOT) else out_file
         note = (
             f"=== {scenario}: the full -vvv output is in {relative}; {size} bytes in {lines} lines checked for "
-            f"{len(scenario_secrets(scenario))} secret value(s): {'SHOWN ' + str(shown) if shown else 'none shown'}\n"
+            f"{len(scenario_secrets(run.scenario))} secret value(s): {'SHOWN ' + str(shown) if shown else 'none shown'}\n"
         )
         omitted = max(0, lines - VERBOSE_TAIL)
         append_log(scenario, header + (f"[... {omitted} lines omitted, last {VERBOSE_TAIL} follow ...]\n" if omitted else "") + tail + note)
@@ -272,7 +285,7 @@ def run_action(run: ScenarioResult, label: str, args: list[str], extra_env: dict
     else:
         text = out_file.read_text(encoding="utf-8", errors="replace")
         out_file.unlink()
-        shown = leaked(scenario, text)
+        shown = leaked(run.scenario, text)
         append_log(scenario, header + text)
     run.steps.append(Step(label=label, ok=code == 0, seconds=seconds, recaps=recap_blocks(text)))
     return Outcome(code=code, output=text, shown=shown)
@@ -292,7 +305,7 @@ def finish_step(run: ScenarioResult, ok: bool) -> None:
 
 def plain_action(run: ScenarioResult, label: str, *extra: str, verbose: bool = False) -> tuple[bool, str]:
     """An action that passes when it exits 0 and shows no secret."""
-    args = [label, "-s", run.name, *extra]
+    args = [label, "-s", run.scenario, *extra]
     outcome = run_action(run, label, args, verbose=verbose)
     if label == "verify":
         run.steps[-1].tail = "\n".join(outcome.output.splitlines()[-VERIFY_TAIL:])
@@ -309,7 +322,7 @@ def recap_action(run: ScenarioResult, label: str, *extra: str) -> tuple[bool, st
     recap_file = LOGS / f"{run.name}.{label}.recap.json"
     recap_file.parent.mkdir(parents=True, exist_ok=True)
     recap_file.unlink(missing_ok=True)
-    args = ["converge", "-s", run.name, *extra]
+    args = ["converge", "-s", run.scenario, *extra]
     outcome = run_action(run, label, args, extra_env=recap_env(recap_file))
     ok, why = recap_verdict(label, outcome, recap_file)
     finish_step(run, ok)
@@ -391,9 +404,10 @@ def finish(run: ScenarioResult, started: float, destroy: bool) -> ScenarioResult
     return run
 
 
-def one(scenario: str):
-    """Run one scenario; returns the future of its (background) destroy and report."""
-    run = ScenarioResult(name=scenario)
+def one(spec: Run):
+    """Run one scenario on its platform; returns the future of its (background) destroy and report."""
+    scenario = spec.name
+    run = ScenarioResult(name=scenario, run=spec)
     log_path(scenario).unlink(missing_ok=True)
     # The tests' own playbook runs (tests/lib/molecule_helpers.log_run).
     (LOGS / f"{scenario}.playbooks.log").unlink(missing_ok=True)
@@ -426,14 +440,61 @@ def table(results: list[ScenarioResult], wall: float, jobs: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    scenarios = schedule(argv or discover(), load_durations())
-    jobs = max(1, int(os.environ.get("MOLECULE_JOBS", "2")))
-    say(f"scenarios, in this order, {jobs} at a time: {' '.join(scenarios)}")
-    wall = time.monotonic()
+def dispatch(specs: list[Run], jobs: int, start=None) -> list[Future]:
+    """Start the runs ``jobs`` at a time in their order, each worker taking the
+    first run whose scenario is not going already: two runs of one scenario use
+    the same containers, so the second waits until the first is destroyed.
+    Returns each run's future (of its report), in the order of ``specs``."""
+    start = start or one
+    pending = list(specs)
+    busy: set[str] = set()
+    done: dict[int, Future] = {}
+    ready = threading.Condition()
+
+    def release(scenario: str) -> None:
+        with ready:
+            busy.discard(scenario)
+            ready.notify_all()
+
+    def worker() -> None:
+        while True:
+            with ready:
+                while True:
+                    if not pending:
+                        return
+                    spec = next((s for s in pending if s.scenario not in busy), None)
+                    if spec is not None:
+                        break
+                    ready.wait()
+                pending.remove(spec)
+                busy.add(spec.scenario)
+            try:
+                future = start(spec)
+            except BaseException:
+                release(spec.scenario)
+                raise
+            done[specs.index(spec)] = future
+            future.add_done_callback(lambda _f, s=spec.scenario: release(s))
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        finished = list(pool.map(one, scenarios))
-    results = [future.result() for future in finished]
+        for worker_future in [pool.submit(worker) for _ in range(jobs)]:
+            worker_future.result()
+    return [done[i] for i in range(len(specs))]
+
+
+def main(argv: list[str]) -> int:
+    try:
+        specs = runs(argv or None, known=scenarios(ROOT))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    by_name = {spec.name: spec for spec in specs}
+    specs = [by_name[name] for name in schedule(by_name, load_durations())]
+    jobs = max(1, int(os.environ.get("MOLECULE_JOBS", "2")))
+    shown = [f"{s.name} (state tests only)" if s.state_only else s.name for s in specs]
+    say(f"scenarios, in this order, {jobs} at a time: {', '.join(shown)}")
+    wall = time.monotonic()
+    results = [future.result() for future in dispatch(specs, jobs)]
     save_durations(results)
     print("\n" + table(results, time.monotonic() - wall, jobs))
     return 1 if any(not r.ok for r in results) else 0

@@ -1,9 +1,14 @@
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from tests.lib import platforms
 from tests.lib.loader import load_file
+from tests.lib.platforms import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = load_file("tests/run_scenarios.py", register=True)
@@ -91,12 +96,82 @@ def changed_recap(*tasks):
 # --- discovery and order ---------------------------------------------------------
 
 
-def test_every_scenario_is_discovered_in_order():
-    names = runner.discover()
+def test_every_scenario_runs_and_balancer_on_trixie_too(monkeypatch):
+    monkeypatch.delenv("DJANGO_STACK_PLATFORM", raising=False)
+    specs = platforms.runs()
     on_disk = {p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml")}
-    assert set(names) == on_disk
-    known = [n for n in runner.PREFERRED_ORDER if n in names]
-    assert names[: len(known)] == known
+    assert {s.scenario for s in specs if s.platform == "bookworm"} == on_disk
+    assert [s.name for s in specs if s.platform == "trixie"] == ["balancer@trixie"]
+    # The whole balancer suite runs on trixie; on bookworm its state tests.
+    assert {s.name: s.state_only for s in specs if s.scenario == "balancer"} == {"balancer": True, "balancer@trixie": False}
+    assert next(s for s in specs if s.name == "balancer").env()["DJANGO_STACK_VERIFY"] == "state"
+
+
+def test_a_scenario_named_alone_runs_its_whole_suite(monkeypatch):
+    monkeypatch.delenv("DJANGO_STACK_PLATFORM", raising=False)
+    assert platforms.runs(["balancer"], known=["balancer"]) == [Run("balancer", "bookworm")]
+    assert platforms.runs(["balancer@trixie"], known=["balancer"]) == [Run("balancer", "trixie")]
+    assert "DJANGO_STACK_VERIFY" not in Run("balancer", "bookworm").env()
+
+
+def test_the_default_platform_comes_from_platform(monkeypatch):
+    monkeypatch.setenv("DJANGO_STACK_PLATFORM", "trixie")
+    specs = platforms.runs(known=["balancer", "app"])
+    assert [(s.name, s.platform, s.state_only) for s in specs] == [("balancer", "trixie", False), ("app", "trixie", False)]
+    assert specs[0].env()["DJANGO_STACK_IMAGE"] == "django-stack/debian13-systemd:3"
+
+
+def test_unknown_platforms_and_scenarios_are_refused(monkeypatch):
+    monkeypatch.delenv("DJANGO_STACK_PLATFORM", raising=False)
+    with pytest.raises(ValueError, match="unknown platform 'sid'"):
+        platforms.runs(["app@sid"], known=["app"])
+    with pytest.raises(ValueError, match="no such scenario: nope"):
+        platforms.runs(["nope"], known=["app"])
+
+
+def test_an_image_of_ones_own_per_platform(monkeypatch):
+    monkeypatch.delenv("DJANGO_STACK_PLATFORM", raising=False)
+    monkeypatch.setenv("DJANGO_STACK_IMAGE", "mine/bookworm:1")
+    monkeypatch.setenv("DJANGO_STACK_IMAGE_TRIXIE", "mine/trixie:1")
+    assert platforms.image("bookworm") == "mine/bookworm:1"
+    assert platforms.image("trixie") == "mine/trixie:1"
+    monkeypatch.delenv("DJANGO_STACK_IMAGE_TRIXIE")
+    # DJANGO_STACK_IMAGE is the default platform's only.
+    assert platforms.image("trixie") == "django-stack/debian13-systemd:3"
+
+
+def test_the_makefile_learns_the_images_it_needs():
+    assert platforms.main(["needed", "app"]) == 0
+    assert platforms.main(["image", "sid"]) == 2
+
+
+def test_two_runs_of_one_scenario_never_overlap_and_the_free_lane_takes_another():
+    events = []
+    lock = threading.Lock()
+    cleanup = ThreadPoolExecutor(max_workers=4)
+
+    def start(spec):
+        with lock:
+            events.append(("start", spec.name, time.monotonic()))
+        time.sleep({"balancer@trixie": 0.3, "balancer": 0.1}.get(spec.name, 0.05))
+
+        def destroy():
+            time.sleep(0.05)  # the containers go after the run returned
+            with lock:
+                events.append(("end", spec.name, time.monotonic()))
+            return spec.name
+
+        return cleanup.submit(destroy)
+
+    specs = [Run("balancer", "trixie"), Run("balancer", "bookworm", True), Run("app", "bookworm"), Run("foundation", "bookworm")]
+    futures = runner.dispatch(specs, 2, start=start)
+    assert [f.result() for f in futures] == ["balancer@trixie", "balancer", "app", "foundation"]
+    at = {(kind, name): when for kind, name, when in events}
+    # bookworm's balancer starts only once trixie's is destroyed; app and
+    # foundation ran in the other lane meanwhile.
+    assert at[("start", "balancer")] >= at[("end", "balancer@trixie")]
+    assert at[("start", "app")] < at[("end", "balancer@trixie")]
+    assert at[("start", "foundation")] < at[("end", "balancer@trixie")]
 
 
 def test_scenarios_without_a_record_follow_the_preferred_order():
@@ -298,7 +373,7 @@ def test_a_secret_in_the_verbose_converge_fails_even_outside_the_tail(fake, monk
 
 
 def test_a_passed_scenario_prints_action_times_recaps_and_the_test_summary(fake, capsys):
-    run = runner.one("demo").result()
+    run = runner.one(Run("demo", "bookworm")).result()
     assert run.ok
     printed = capsys.readouterr().out
     for label in ("destroy", "create", "converge", "idempotence", "check", "verify"):
@@ -313,7 +388,7 @@ def test_a_passed_scenario_prints_action_times_recaps_and_the_test_summary(fake,
 
 def test_a_failed_scenario_prints_its_whole_log(fake, capsys):
     fake.behaviour["check"] = recap_writer(changed_recap("demo-host => demo : Template"))
-    run = runner.one("demo").result()
+    run = runner.one(Run("demo", "bookworm")).result()
     assert not run.ok
     printed = capsys.readouterr().out
     assert "TASK [demo : Do it]" in printed

@@ -1,5 +1,6 @@
 """The database tier, seen from an app host (app1), the server (db1) and a stranger (the client host)."""
 
+import json
 import shlex
 
 import pytest
@@ -29,6 +30,19 @@ def app_query(host, db_ip, secrets, query):
     result = psql(host, app_dsn(db_ip), secrets["app"], query)
     assert result.rc == 0, result.stderr
     return result.stdout.strip()
+
+
+# The PostgreSQL major version each Debian release ships; the scenario runs
+# on both (tests/lib/platforms.py) and sets no postgresql_server_version.
+RELEASE_VERSIONS = {"12": 15, "13": 17}
+
+
+def test_the_server_is_the_release_s_own_postgresql(db1):
+    release = db1.check_output(". /etc/os-release && echo $VERSION_ID")
+    expected = RELEASE_VERSIONS[release]
+    assert [(c["version"], c["cluster"]) for c in json.loads(db1.check_output("pg_lsclusters --json"))] == [(expected, "main")]
+    # The server answering is that version.
+    assert db1.check_output("runuser -u postgres -- psql -XAtc 'SHOW server_version_num'")[:2] == str(expected)
 
 
 def test_app_user_connects_over_tls(app1, db_ip, secrets):
