@@ -63,8 +63,9 @@ docker:
 image: docker
 	@if [ "$$(id -u)" = 0 ]; then scripts/build-test-image.sh; else sudo -E scripts/build-test-image.sh; fi
 
+# The ansible.builtin.password lookup makes the values; existing ones are kept.
 secrets: venv
-	@$(BIN)/python scripts/local_secrets.py $(INVENTORY)
+	ansible-playbook -i $(INVENTORY) playbooks/local_secrets.yml
 
 # venv and image side by side (independent; both slow on a fresh machine).
 up:
