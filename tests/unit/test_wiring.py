@@ -3,7 +3,7 @@
 No playbook includes a role publicly to read its values; site.yml's app play
 and rolling_update.yml deploy one role sequence; the benchmark's database
 comes from the app_database role; no expression is written twice in the
-group_vars wiring.
+group_vars wiring (nor in the shipped local inventory's group_vars).
 """
 
 import collections
@@ -94,7 +94,8 @@ def test_no_expression_is_written_twice_in_the_wiring():
             for index, item in enumerate(value):
                 collect(item, f"{where}[{index}]")
 
-    for path in sorted((ROOT / "group_vars").rglob("*.yml")):
+    # The site's wiring and the shipped local inventory's group_vars.
+    for path in sorted((ROOT / "group_vars").rglob("*.yml")) + sorted((ROOT / "inventory").rglob("group_vars/**/*.yml")):
         for name, value in (load(path) or {}).items():
             collect(value, f"{path.relative_to(ROOT)}:{name}")
     lone = re.compile(r"\{\{ [\w.]+ \}\}|\{\{ vault_\w+ \| default\(''\) \}\}")
