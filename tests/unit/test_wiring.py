@@ -316,3 +316,75 @@ def test_each_backup_role_reads_the_list_it_is_handed(tmp_path, role, given, ref
     assert bool(checks[0].get("failed")) is refused, checks[0]
     if refused:
         assert f"{BUCKET_VAR[role]} 'backups' is the bucket of the static files (static_offload_bucket 'backups'" in checks[0]["msg"]
+
+
+# --- the certificate: overriding certbot_cert_name moves every consumer ---------------
+# (molecule/single test_15 proves it on a host: certbot and nginx; here every consumer,
+# the balancer's too, in both of certbot's file layouts.)
+
+CERT_INVENTORY = """
+all:
+  vars:
+    ansible_connection: local
+    stack_domains: [www.example.com]
+  children:
+    appservers:
+      hosts: {app1: {private_ip: 10.0.0.2}}
+    loadbalancers:
+      hosts: {lb1: {private_ip: 10.0.0.9}}
+"""
+
+CERT_PROBE = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.debug:
+        msg:
+          name: "{{ certbot_cert_name }}"
+          nginx: "{{ [nginx_certificate, nginx_certificate_key] if 'appservers' in group_names else none }}"
+          balancer: "{{ [loadbalancer_certificate, loadbalancer_certificate_key] }}"
+"""
+
+
+def certificates(tmp_path, *args, group_vars: dict | None = None) -> dict:
+    for group, values in (group_vars or {}).items():
+        (tmp_path / "group_vars").mkdir(exist_ok=True)
+        (tmp_path / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
+    rc, report = run_probe(tmp_path, CERT_INVENTORY, CERT_PROBE, *args)
+    assert rc == 0, report
+    return {host: result["msg"] for host, result in report["plays"][0]["tasks"][0]["hosts"].items()}
+
+
+def live(name: str) -> list[str]:
+    """Where certbot (certbot_mode acme) writes the certificate named `name`."""
+    return [f"/etc/letsencrypt/live/{name}/fullchain.pem", f"/etc/letsencrypt/live/{name}/privkey.pem"]
+
+
+def test_the_certificate_paths_follow_the_default_name(tmp_path):
+    assert certificates(tmp_path) == {
+        "app1": {"name": "polls", "nginx": live("polls"), "balancer": live("polls")},
+        "lb1": {"name": "polls", "nginx": None, "balancer": live("polls")},
+    }
+
+
+def test_overriding_certbot_cert_name_moves_every_consumer(tmp_path):
+    assert certificates(tmp_path, "-e", "certbot_cert_name=shop") == {
+        "app1": {"name": "shop", "nginx": live("shop"), "balancer": live("shop")},
+        "lb1": {"name": "shop", "nginx": None, "balancer": live("shop")},
+    }
+
+
+def test_a_per_group_override_moves_that_group_only(tmp_path):
+    # The balancer holds the certificate behind a balancer: renamed in the inventory's
+    # group_vars/loadbalancers.yml, as group_vars/all/main.yml documents.
+    found = certificates(tmp_path, group_vars={"loadbalancers": {"certbot_cert_name": "edge"}})
+    assert found["lb1"] == {"name": "edge", "nginx": None, "balancer": live("edge")}
+    assert found["app1"] == {"name": "polls", "nginx": live("polls"), "balancer": live("polls")}
+
+
+def test_the_override_moves_the_self_signed_and_provided_files_too(tmp_path):
+    # certbot_mode selfsigned (and provided) writes certbot_local_cert_dir/NAME.crt and .key.
+    found = certificates(tmp_path, "-e", "certbot_cert_name=shop", "-e", "certbot_mode=selfsigned")
+    files = ["/etc/ssl/django-stack/shop.crt", "/etc/ssl/django-stack/shop.key"]
+    assert found["app1"] == {"name": "shop", "nginx": files, "balancer": files}
+    assert found["lb1"]["balancer"] == files
