@@ -75,8 +75,9 @@ image-%: docker
 	if [ "$$(id -u)" = 0 ]; then DJANGO_STACK_IMAGE=$$image DEBIAN_SUITE=$$suite scripts/build-test-image.sh; \
 	else sudo DJANGO_STACK_IMAGE=$$image DEBIAN_SUITE=$$suite DEBIAN_MIRROR=$${DEBIAN_MIRROR:-} scripts/build-test-image.sh; fi
 
+# The ansible.builtin.password lookup makes the values; existing ones are kept.
 secrets: venv
-	@$(BIN)/python scripts/local_secrets.py $(INVENTORY)
+	ansible-playbook -i $(INVENTORY) playbooks/local_secrets.yml
 
 # venv and image side by side (independent; both slow on a fresh machine).
 up:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def validate(tmp_path, role: str, variables: dict) -> tuple[int, str]:
     play = [{"hosts": "localhost", "connection": "local", "gather_facts": False, "tags": ["always"], "vars": variables,
-             "tasks": [{"ansible.builtin.include_role": {"name": role, "tasks_from": "validate"}}]}]
+             "tasks": [{"ansible.builtin.include_role": {"name": f"django_stack.deploy.{role}", "tasks_from": "validate"}}]}]
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump(play))
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}

@@ -183,4 +183,4 @@ def test_the_tarball_holds_what_a_user_needs_and_nothing_else(installed):
         parts = set(Path(name).parts)
         assert not parts & banned_parts, name
         assert not name.endswith((".pyc", "secrets.yml", "vault.yml", ".retry", ".tar.gz")), name
-    assert not any(name.startswith("inventory/local") for name in names)
+    assert not any(name.startswith(("inventory/local", "playbooks/local_")) for name in names)

@@ -21,7 +21,7 @@ PLAYBOOK = """
   tasks:
     - name: Validate django_app
       ansible.builtin.include_role:
-        name: django_app
+        name: django_stack.deploy.django_app
         tasks_from: validate
 """
 

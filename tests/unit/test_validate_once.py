@@ -15,14 +15,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p.parent.parent.name for p in (ROOT / "roles").glob("*/tasks/validate.yml"))
-CHECK = "TASK [virtualenv : Check that the virtualenv path is absolute]"
+CHECK = "TASK [django_stack.deploy.virtualenv : Check that the virtualenv path is absolute]"
 
 ALONE = """
 - hosts: localhost
   connection: local
   gather_facts: false
   roles:
-    - role: virtualenv
+    - role: django_stack.deploy.virtualenv
       vars: {{virtualenv_path: "{path}"}}
 """
 
@@ -36,11 +36,11 @@ AFTER_PREFLIGHT = """
   tasks:
     - name: Check the role's input, as playbooks/preflight.yml does
       ansible.builtin.include_role:
-        name: virtualenv
+        name: django_stack.deploy.virtualenv
         tasks_from: validate
     - name: Use the role
       ansible.builtin.include_role:
-        name: virtualenv
+        name: django_stack.deploy.virtualenv
 """
 
 
