@@ -168,11 +168,13 @@ def test_static_files_come_from_the_object_store(client, app1):
 def test_other_names_get_no_answer_from_the_balancer(client, balancer):
     # An address or a name that is not the site's (here `localhost`, which
     # Django's ALLOWED_HOSTS holds for requests made on the app host itself):
-    # nginx closes the connection (444: curl's "empty reply", exit 52).
+    # nginx closes the connection (444): no status line comes back. curl calls
+    # that an "empty reply" (exit 52); over TLS, the curl of Debian 13
+    # (OpenSSL 3.5) reports the close as an unexpected EOF (exit 56).
     ip = private_ip(balancer)
-    for scheme in ("http", "https"):
-        result = client.run(f"curl -sS -k --http1.1 -o /dev/null -H 'Host: localhost' {scheme}://{ip}/polls/")
-        assert result.rc == 52, (scheme, result.rc, result.stderr)
+    for scheme, closed in (("http", {52}), ("https", {52, 56})):
+        result = client.run(f"curl -sS -k --http1.1 -o /dev/null -w '%{{http_code}}' -H 'Host: localhost' {scheme}://{ip}/polls/")
+        assert result.rc in closed and result.stdout == "000", (scheme, result.rc, result.stdout, result.stderr)
     assert curl(client, f"{SITE}/polls/", "-o /dev/null", "-w '%{http_code}'") == "200"
 
 
