@@ -98,6 +98,7 @@ def changed_recap(*tasks):
 
 def test_every_scenario_runs_and_balancer_on_trixie_too(monkeypatch):
     monkeypatch.delenv("DJANGO_STACK_PLATFORM", raising=False)
+    monkeypatch.delenv("DJANGO_STACK_IMAGE", raising=False)
     specs = platforms.runs()
     on_disk = {p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml")}
     assert {s.scenario for s in specs if s.platform == "bookworm"} == on_disk
@@ -116,6 +117,7 @@ def test_a_scenario_named_alone_runs_its_whole_suite(monkeypatch):
 
 def test_the_default_platform_comes_from_platform(monkeypatch):
     monkeypatch.setenv("DJANGO_STACK_PLATFORM", "trixie")
+    monkeypatch.delenv("DJANGO_STACK_IMAGE", raising=False)
     specs = platforms.runs(known=["balancer", "app"])
     assert [(s.name, s.platform, s.state_only) for s in specs] == [("balancer", "trixie", False), ("app", "trixie", False)]
     assert specs[0].env()["DJANGO_STACK_IMAGE"] == "django-stack/debian13-systemd:3"
