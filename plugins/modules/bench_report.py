@@ -239,7 +239,8 @@ def build(pgbench, http, parameters, machine):
     computed = ratios(pgbench, http)
     document = {"parameters": parameters, "machine": machine, "pgbench": pgbench, "http": http, "ratios": computed}
     subtitle = (f"scale {parameters.get('scale', '?')}, {parameters.get('duration', '?')} s per case, "
-                f"{machine.get('cpus', '?')} CPUs, {machine.get('os', '?')}, {parameters.get('when', '')}")
+                f"{machine.get('cpus', '?')} CPUs, {machine.get('os', '?')}, PostgreSQL {machine.get('postgresql', '?')}, "
+                f"{parameters.get('when', '')}")
     return {
         "benchmark.json": (json.dumps(document, indent=2, sort_keys=True) + "\n").encode(),
         "benchmark.md": markdown(pgbench, http, parameters, machine, computed).encode(),

@@ -49,7 +49,13 @@ def test_the_http_cases_reach_one_app_host_behind_the_balancer(app1):
     assert [row["completed"] for row in data["pgbench"]] == [True]
 
 
-def test_without_http_cases_the_mode_is_restored_and_the_report_written(app1):
+def test_without_http_cases_the_mode_is_restored_and_the_report_written(app1, db1):
     data = bench(app1, "bench-no-http", bench_http_modes=[])
     assert data["http"] == []
     assert len(data["pgbench"]) == 1
+    # The report names the release and the server's PostgreSQL (the scenario
+    # runs on Debian 12 and 13).
+    release = app1.check_output(". /etc/os-release && echo $VERSION_ID $VERSION_CODENAME").split()
+    assert data["machine"]["os"].startswith(f"Debian {release[0]}") and f"({release[1]})" in data["machine"]["os"], data["machine"]
+    version = json.loads(db1.check_output("pg_lsclusters --json"))[0]["version"]
+    assert data["machine"]["postgresql"].split(".")[0] == str(version), data["machine"]
