@@ -29,7 +29,7 @@ export DJANGO_STACK_EXTRA_CA_FILE ?= $(firstword $(PIP_CERT) $(REQUESTS_CA_BUNDL
 # The scenario `make check` runs: django_app and gunicorn on single hosts.
 SMOKE_SCENARIO ?= app
 
-.PHONY: help up down renew smoke browser bench test check static lint unit molecule image docker venv secrets clean
+.PHONY: help up down renew smoke browser bench perf test check static lint unit molecule image docker venv secrets clean
 
 help:
 	@echo "make help      this list"
@@ -39,6 +39,7 @@ help:
 	@echo "make browser   install Debian's chromium, chromium-driver and certutil when missing (make smoke needs them; the scenarios install their own in a container)"
 	@echo "make renew     renew the local site's certificate now and fetch pebble's current root (after the acme droplet restarted)"
 	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
+	@echo "make perf      time site.yml on local droplets made afresh: 4 app hosts, then the usual 2 (fresh and no-op rerun); replaces make up's droplets, PERF_ARGS=--no-scale"
 	@echo "make test      lint + unit tests + every Molecule scenario, balancer on trixie too (SCENARIOS='foundation app@trixie' for some); what CI runs"
 	@echo "make check     the fast tier: lint + unit tests + one smoke scenario (SMOKE_SCENARIO=$(SMOKE_SCENARIO))"
 	@echo "make lint      yamllint, ansible-lint (production profile) and ruff"
@@ -106,6 +107,12 @@ smoke: venv browser
 # pgbench and wrk on the local droplets; the report lands in reports/benchmark/.
 bench: venv secrets
 	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml $(BENCH_ARGS)
+
+# site.yml timed on the local droplets, made afresh (the ones make up made are
+# removed first): 4 app hosts, then the usual layout, fresh and no-op; the
+# report lands in reports/perf/ (docs/performance.md).
+perf: venv image secrets
+	$(BIN)/python scripts/perf.py $(PERF_ARGS)
 
 down: venv
 	ansible-playbook -i $(INVENTORY) playbooks/local_droplets.yml -e local_droplets_state=absent

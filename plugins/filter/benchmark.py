@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# Each filter's documentation is beside this file: pgbench_summary.yml, wrk_summary.yml and bench_cases.yml
+# Each filter's documentation is beside this file: pgbench_summary.yml, wrk_summary.yml, bench_cases.yml and bench_plan.yml
 # (ansible-doc -t filter django_stack.deploy.<filter>).
 
 REFUSALS = (
@@ -79,6 +79,40 @@ def bench_cases(targets, clients, connect_per_transaction=(False, True)) -> list
     return cases
 
 
+def _minutes(seconds: int) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def _case_name(case) -> str:
+    return f"pgbench {case['target']} -c {case['clients']}{' -C' if case['connect'] else ''}"
+
+
+def bench_plan(cases, http_modes, duration, wrk_duration, setup_seconds=60, switch_seconds=15) -> dict:
+    """How long the run takes and how each case is announced: ``{seconds, summary, steps}``.
+
+    ``steps`` holds one line per case, pgbench cases first, then the HTTP modes,
+    ``case N/M: <what> (<seconds> s)``; ``summary`` says the whole plan:
+    cases x duration, plus the set-up (the fill, the PgBouncer restart) and a
+    settings switch and warm-up per HTTP mode, both estimates."""
+    duration, wrk_duration = int(duration), int(wrk_duration)
+    if duration <= 0 or wrk_duration <= 0:
+        raise ValueError("bench durations must be positive")
+    cases, http_modes = list(cases), list(http_modes)
+    total = len(cases) + len(http_modes)
+    lines = [f"{_case_name(case)} ({duration} s)" for case in cases]
+    lines += [f"wrk, Django mode {mode} ({wrk_duration} s)" for mode in http_modes]
+    steps = [f"case {number}/{total}: {line}" for number, line in enumerate(lines, start=1)]
+    measured = len(cases) * duration + len(http_modes) * wrk_duration
+    overhead = int(setup_seconds) + len(http_modes) * int(switch_seconds)
+    summary = (
+        f"{len(cases)} pgbench case(s) x {duration} s + {len(http_modes)} HTTP case(s) x {wrk_duration} s"
+        f" = {_minutes(measured)} of measuring, plus about {_minutes(overhead)} of set-up"
+        f" (fill, restarts, mode switches): about {_minutes(measured + overhead)} in all"
+    )
+    return {"seconds": measured + overhead, "summary": summary, "steps": steps}
+
+
 class FilterModule:
     def filters(self):
-        return {"pgbench_summary": pgbench_summary, "wrk_summary": wrk_summary, "bench_cases": bench_cases}
+        return {"pgbench_summary": pgbench_summary, "wrk_summary": wrk_summary, "bench_cases": bench_cases, "bench_plan": bench_plan}

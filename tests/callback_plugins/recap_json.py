@@ -15,7 +15,11 @@ DOCUMENTATION = r"""
         reported C(changed) and the tasks that failed (or were unreachable) to a JSON file.
       - The human output of the stdout callback is left as it is.
       - 'The file holds C({"hosts": {HOST: {"ok": N, "changed": N, "unreachable": N, "failures": N, "skipped": N,
-        "rescued": N, "ignored": N}}, "changed_tasks": ["HOST => ROLE : TASK", ...], "failed_tasks": [...]}).'
+        "rescued": N, "ignored": N}}, "changed_tasks": ["HOST => ROLE : TASK", ...], "failed_tasks": [...],
+        "tasks": [{"task": "ROLE : TASK", "seconds": S}, ...]}).'
+      - C(tasks) holds every task header (handlers included) in the order they ran, with its wall time, from
+        its start to the start of the next one (or to the recap), as the profile_tasks callback counts it;
+        C(scripts/perf.py) reads it for the slowest tasks of a run.
       - C(changed_tasks) names the tasks behind the C(changed) counters, ignored failures that
         report C(changed) included, as Ansible counts them.
       - Failures listed in C(failed_tasks) include those a block later rescued (the C(rescued)
@@ -36,6 +40,7 @@ DOCUMENTATION = r"""
 import json  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 
 from ansible.plugins.callback import CallbackBase  # noqa: E402
 
@@ -67,6 +72,24 @@ class CallbackModule(CallbackBase):
         super().__init__(display=display)
         self.changed_tasks: list[str] = []
         self.failed_tasks: list[str] = []
+        self.tasks: list[dict] = []
+        self._started: float | None = None
+
+    def _task_start(self, task) -> None:
+        self._task_end()
+        self.tasks.append({"task": task.get_name().strip(), "seconds": 0.0})
+        self._started = time.monotonic()
+
+    def _task_end(self) -> None:
+        if self._started is not None and self.tasks:
+            self.tasks[-1]["seconds"] = round(time.monotonic() - self._started, 3)
+        self._started = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional) -> None:
+        self._task_start(task)
+
+    def v2_playbook_on_handler_task_start(self, task) -> None:
+        self._task_start(task)
 
     def v2_runner_on_ok(self, result) -> None:
         if _result(result).get("changed"):
@@ -84,6 +107,7 @@ class CallbackModule(CallbackBase):
         self.failed_tasks.append(f"{_host_name(result)} => {_task_name(result)} (unreachable)")
 
     def v2_playbook_on_stats(self, stats) -> None:
+        self._task_end()
         path = self.get_option("path")
         if not path:
             return
@@ -93,7 +117,7 @@ class CallbackModule(CallbackBase):
             hosts[host] = {
                 key: int(summary.get(key, 0)) for key in ("ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored")
             }
-        recap = {"hosts": hosts, "changed_tasks": self.changed_tasks, "failed_tasks": self.failed_tasks}
+        recap = {"hosts": hosts, "changed_tasks": self.changed_tasks, "failed_tasks": self.failed_tasks, "tasks": self.tasks}
         directory = os.path.dirname(os.path.abspath(path))
         fd, temporary = tempfile.mkstemp(prefix=".recap-", suffix=".json", dir=directory)
         try:

@@ -112,6 +112,29 @@ def test_cases_cover_every_combination_in_reading_order():
         bench.bench_cases(["pool"], [50])
 
 
+def test_plan_says_the_length_and_numbers_every_case():
+    cases = bench.bench_cases(["direct", "pgbouncer"], [50], [False, True])
+    plan = bench.bench_plan(cases, ["direct", "pool"], "30", 10, setup_seconds=60, switch_seconds=15)
+    # 4 x 30 s + 2 x 10 s measured, 60 s + 2 x 15 s around them.
+    assert plan["seconds"] == 140 + 90
+    assert "4 pgbench case(s) x 30 s + 2 HTTP case(s) x 10 s = 2 min 20 s of measuring" in plan["summary"]
+    assert plan["summary"].endswith("about 3 min 50 s in all")
+    assert plan["steps"] == [
+        "case 1/6: pgbench direct -c 50 (30 s)",
+        "case 2/6: pgbench direct -c 50 -C (30 s)",
+        "case 3/6: pgbench pgbouncer -c 50 (30 s)",
+        "case 4/6: pgbench pgbouncer -c 50 -C (30 s)",
+        "case 5/6: wrk, Django mode direct (10 s)",
+        "case 6/6: wrk, Django mode pool (10 s)",
+    ]
+    # Without HTTP cases: no switches, the numbering ends with pgbench.
+    plan = bench.bench_plan(cases, [], 30, 10)
+    assert plan["seconds"] == 120 + 60
+    assert plan["steps"][-1] == "case 4/4: pgbench pgbouncer -c 50 -C (30 s)"
+    with pytest.raises(ValueError, match="positive"):
+        bench.bench_plan(cases, [], 0, 10)
+
+
 def rows():
     pgbench = []
     for target, tps_plain, tps_c, refused in (("direct", 300.0, 100.0, 0), ("pgbouncer", 400.0, 1500.0, 0)):

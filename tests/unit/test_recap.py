@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import pytest
 import yaml
 
+from tests.lib.loader import load_file
 from tests.lib.recap import HostRecap, Recap, RecapMissing, read_recap, recap_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +53,9 @@ PLAYBOOK = """\
       ansible.builtin.command: "false"
       changed_when: false
       ignore_errors: true
+    - name: Sleep a second
+      ansible.builtin.command: sleep 1
+      changed_when: false
     - name: Loop over three
       ansible.builtin.command: "echo {{ item }}"
       changed_when: item == 2
@@ -131,7 +137,7 @@ def test_counters_per_host(demo):
     assert proc.returncode != 0, "a task failed and a host was unreachable"
     recap = read_recap(out)
     assert recap.hosts["localhost"] == HostRecap(
-        host="localhost", ok=4, changed=2, unreachable=0, failed=1, skipped=1, rescued=0, ignored=1
+        host="localhost", ok=5, changed=2, unreachable=0, failed=1, skipped=1, rescued=0, ignored=1
     ), proc.stdout
     assert recap.hosts["gone"] == HostRecap(host="gone", unreachable=1)
 
@@ -139,7 +145,7 @@ def test_counters_per_host(demo):
 def test_raw_file_keeps_ansible_counter_names(demo):
     _, out = demo
     data = json.loads(out.read_text())
-    assert set(data) == {"hosts", "changed_tasks", "failed_tasks"}
+    assert set(data) == {"hosts", "changed_tasks", "failed_tasks", "tasks"}
     assert set(data["hosts"]["localhost"]) == {"ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored"}
 
 
@@ -147,6 +153,39 @@ def test_changed_tasks_are_named_with_their_role(demo):
     proc, out = demo
     # The loop is one task: named once, whichever items changed.
     assert read_recap(out).changed_tasks == ["localhost => demo : Change from a role", "localhost => Loop over three"], proc.stdout
+
+
+def test_every_task_header_is_timed_in_run_order(demo):
+    _, out = demo
+    tasks = json.loads(out.read_text())["tasks"]
+    assert [task["task"] for task in tasks] == [
+        "demo : Change from a role", "Change nothing", "Fail but ignored", "Sleep a second", "Loop over three",
+        "Never run", "Fail for real",
+    ]
+    seconds = {task["task"]: task["seconds"] for task in tasks}
+    assert 1.0 <= seconds["Sleep a second"] < 30, tasks
+    assert all(value >= 0 for value in seconds.values()), tasks
+
+
+def test_a_task_is_timed_from_its_start_to_the_next_start(tmp_path, monkeypatch):
+    """The callback's clock, stepped by hand: each header gets its own span, handlers too, the last one up to the recap."""
+    callback_module = load_file("tests/callback_plugins/recap_json.py", "recap_json_timing")
+    now = [100.0]
+    monkeypatch.setattr(callback_module.time, "monotonic", lambda: now[0])
+    callback = callback_module.CallbackModule()
+    callback.get_option = lambda name: str(tmp_path / "recap.json")
+    task = lambda name: SimpleNamespace(get_name=lambda: f" {name} ")  # noqa: E731
+    callback.v2_playbook_on_task_start(task("first"), False)
+    now[0] += 2.5
+    callback.v2_playbook_on_task_start(task("second"), False)
+    now[0] += 0.25
+    callback.v2_playbook_on_handler_task_start(task("handler"))
+    now[0] += 4.0
+    stats = SimpleNamespace(processed={}, summarize=lambda host: {})
+    callback.v2_playbook_on_stats(stats)
+    assert json.loads((tmp_path / "recap.json").read_text())["tasks"] == [
+        {"task": "first", "seconds": 2.5}, {"task": "second", "seconds": 0.25}, {"task": "handler", "seconds": 4.0},
+    ]
 
 
 def test_failed_and_unreachable_tasks_are_listed_but_not_ignored_ones(demo):

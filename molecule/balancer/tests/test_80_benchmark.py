@@ -9,6 +9,7 @@ business.
 """
 
 import json
+import re
 
 from conftest import EPHEMERAL
 
@@ -32,17 +33,26 @@ TINY = {
 }
 
 
-def bench(app1, name: str, **extra) -> dict:
+def bench(app1, name: str, **extra) -> tuple[dict, str]:
     before = app1.check_output(DATABASE)
     report = EPHEMERAL / name
     result = run_playbook("-e", json.dumps({**TINY, "bench_report_dir": str(report), **extra}), playbook="playbooks/benchmark.yml")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert app1.check_output(DATABASE) == before, "the inventory's connection mode was not restored"
-    return json.loads((report / "benchmark.json").read_text())
+    data = json.loads((report / "benchmark.json").read_text())
+    # The machine's load at the start and at the end of the cases (1, 5, 15 min).
+    for key in ("load_average_start", "load_average_end"):
+        assert re.fullmatch(r"[0-9.]+ [0-9.]+ [0-9.]+ \(1, 5, 15 min\)", data["machine"][key]), data["machine"]
+    return data, result.stdout
 
 
 def test_the_http_cases_reach_one_app_host_behind_the_balancer(app1):
-    data = bench(app1, "bench-http", bench_http_modes=["direct", "pgbouncer"])
+    data, stdout = bench(app1, "bench-http", bench_http_modes=["direct", "pgbouncer"])
+    # The run says how long it takes, then each case as it starts.
+    assert "1 pgbench case(s) x 2 s + 2 HTTP case(s) x 2 s = 6 s of measuring" in stdout
+    for step in ("case 1/3: pgbench pgbouncer -c 2 (2 s)", "case 2/3: wrk, Django mode direct (2 s)",
+                 "case 3/3: wrk, Django mode pgbouncer (2 s)"):
+        assert f"{step}, started" in stdout, step
     assert [row["mode"] for row in data["http"]] == ["direct", "pgbouncer"]
     for row in data["http"]:
         assert row["requests"] > 0 and row["non_2xx"] == 0 and row["errors"] == 0, row
@@ -50,7 +60,7 @@ def test_the_http_cases_reach_one_app_host_behind_the_balancer(app1):
 
 
 def test_without_http_cases_the_mode_is_restored_and_the_report_written(app1, db1):
-    data = bench(app1, "bench-no-http", bench_http_modes=[])
+    data, _ = bench(app1, "bench-no-http", bench_http_modes=[])
     assert data["http"] == []
     assert len(data["pgbench"]) == 1
     # The report names the release and the server's PostgreSQL (the scenario
