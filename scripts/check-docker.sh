@@ -49,9 +49,12 @@ if [[ -d /run/systemd/system ]]; then
     "${SUDO[@]}" systemctl start docker
 else
     # No systemd on this machine (a CI runner, a container): run the engine in
-    # the background, its log beside the other temporary files.
+    # the background, its log beside the other temporary files, in a session
+    # of its own (setsid), so that it outlives the make or shell that started
+    # it when that one's process group is stopped (seen: a finished job took
+    # the engine, and every scenario still running, with it).
     echo "docker: starting dockerd (log: /tmp/dockerd.log)"
-    "${SUDO[@]}" sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
+    "${SUDO[@]}" setsid -f sh -c 'exec dockerd >/tmp/dockerd.log 2>&1 </dev/null'
 fi
 for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && exit 0
