@@ -19,6 +19,9 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLATFORM ?= bookworm
 export DJANGO_STACK_PLATFORM := $(PLATFORM)
 PLATFORMS_PY := $(PYTHON) tests/lib/platforms.py
+# The image targets of the platforms the runs $(1) need (none named: every
+# scenario, balancer on trixie too).
+IMAGES_FOR = $(addprefix image-,$(shell $(PLATFORMS_PY) needed $(1)))
 # The systemd image the containers of PLATFORM boot; point it at your own
 # Debian/Ubuntu systemd image if you have one (DJANGO_STACK_IMAGE_TRIXIE and
 # so on for the other platforms).
@@ -126,7 +129,7 @@ unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 molecule: venv
-	$(MAKE) --no-print-directory $(addprefix image-,$(shell $(PLATFORMS_PY) needed $(SCENARIOS)))
+	$(MAKE) --no-print-directory $(call IMAGES_FOR,$(SCENARIOS))
 	$(BIN)/python tests/run_scenarios.py $(SCENARIOS)
 
 # Lint beside the unit tests: each keeps one core of the 2-core test machine
@@ -140,8 +143,7 @@ static: venv
 # scenarios come after: lint and the unit tests beside the scenarios slowed
 # every step and ended later (measured).
 # Every platform the runs need gets its image (both: CI runs balancer on trixie too).
-PREPARE_TESTS = $(MAKE) --no-print-directory -j4 --output-sync=target lint unit \
-	$(addprefix image-,$(shell $(PLATFORMS_PY) needed $(1)))
+PREPARE_TESTS = $(MAKE) --no-print-directory -j4 --output-sync=target lint unit $(call IMAGES_FOR,$(1))
 
 test:
 	$(call PREPARE_TESTS,$(SCENARIOS))
