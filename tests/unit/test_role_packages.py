@@ -30,7 +30,8 @@ ROLE_TASKS = {
     "objectstores": ["roles/s3_endpoint/tasks/install.yml", "roles/s3_endpoint/tasks/proxy.yml"],
     "acme": ["roles/acme_server/tasks/main.yml"],
 }
-SKIP = re.compile(r"^not \((\[.*\]) is subset\(base_packages_present \| default\(\[\]\)\)\)$")
+SKIP = re.compile(r"^not \((\w+) is subset\(base_packages_present \| default\(\[\]\)\)\)$")
+NAME = re.compile(r"^\{\{ (\w+) \}\}$")
 
 
 def apt_tasks(path: str) -> list[dict]:
@@ -38,15 +39,22 @@ def apt_tasks(path: str) -> list[dict]:
     return [task for task in tasks if "ansible.builtin.apt" in task]
 
 
-def skipped_list(task: dict) -> list[str] | None:
+def role_vars(path: str) -> dict:
+    role = Path(path).parts[1]
+    return yaml.safe_load((ROOT / "roles" / role / "vars" / "main.yml").read_text()) or {}
+
+
+def skipped_var(task: dict) -> str | None:
     when = task.get("when")
     match = SKIP.match(when.strip()) if isinstance(when, str) else None
-    return ast.literal_eval(match.group(1)) if match else None
+    return match.group(1) if match else None
 
 
-def installed(task: dict) -> list[str]:
-    name = task["ansible.builtin.apt"]["name"]
-    return [name] if isinstance(name, str) else list(name)
+def installed(path: str, task: dict) -> list[str]:
+    """The packages the task installs: the role variable its name: points at, read from the role's vars."""
+    match = NAME.match(str(task["ansible.builtin.apt"]["name"]))
+    assert match, f"{path}: {task['name']} names its packages outside the role's vars"
+    return list(role_vars(path)[match.group(1)])
 
 
 def every_skippable_task():
@@ -56,11 +64,13 @@ def every_skippable_task():
 
 
 def test_each_skip_names_exactly_what_its_task_installs():
+    """One list per apt task, in the role's vars: the task installs it and its skip reads the same variable."""
     seen = 0
     for path, task in every_skippable_task():
-        listed = skipped_list(task)
-        assert listed is not None, f"{path}: {task['name']} has no base_packages_present skip"
-        assert sorted(listed) == sorted(installed(task)), f"{path}: {task['name']}"
+        var = skipped_var(task)
+        assert var is not None, f"{path}: {task['name']} has no base_packages_present skip"
+        assert task["ansible.builtin.apt"]["name"] == "{{ " + var + " }}", f"{path}: {task['name']}"
+        assert installed(path, task), f"{path}: {var} is empty"
         seen += 1
     assert seen == 9
 
@@ -113,7 +123,7 @@ def test_base_installs_every_package_of_the_balancer_layouts_roles(tmp_path):
         for path in paths:
             for task in apt_tasks(path):
                 for host in hosts[group]:
-                    assert set(installed(task)) <= set(packages[host]), f"{host}: {path} {task['name']}"
+                    assert set(installed(path, task)) <= set(packages[host]), f"{host}: {path} {task['name']}"
     # The server's packages stay with its role (the cluster's creation settings come first).
     assert packages["db1"] == []
     # Behind the balancer the app hosts get no certificate, so no certbot.
@@ -125,4 +135,4 @@ def test_the_single_app_host_gets_certbot_too(tmp_path):
     packages = rendered(tmp_path, "single")
     for path in ROLE_TASKS["appservers"] + ROLE_TASKS["pgbouncer_hosts"] + ["roles/certbot/tasks/acme.yml"]:
         for task in apt_tasks(path):
-            assert set(installed(task)) <= set(packages["app1"]), f"{path} {task['name']}"
+            assert set(installed(path, task)) <= set(packages["app1"]), f"{path} {task['name']}"
