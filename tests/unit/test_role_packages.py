@@ -8,7 +8,6 @@ than the task installs, a package could be skipped and never installed. Both
 are checked here, the list as Ansible renders it for each layout.
 """
 
-import ast
 import json
 import os
 import re
