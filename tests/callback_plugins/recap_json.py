@@ -16,10 +16,17 @@ DOCUMENTATION = r"""
       - The human output of the stdout callback is left as it is.
       - 'The file holds C({"hosts": {HOST: {"ok": N, "changed": N, "unreachable": N, "failures": N, "skipped": N,
         "rescued": N, "ignored": N}}, "changed_tasks": ["HOST => ROLE : TASK", ...], "failed_tasks": [...],
-        "tasks": [{"task": "ROLE : TASK", "seconds": S}, ...]}).'
+        "tasks": [{"task": "ROLE : TASK", "seconds": S}, ...],
+        "plays": [{"play": "PLAY", "hosts": [HOST, ...], "seconds": S}, ...]}).'
       - C(tasks) holds every task header (handlers included) in the order they ran, with its wall time, from
         its start to the start of the next one (or to the recap), as the profile_tasks callback counts it;
         C(scripts/perf.py) reads it for the slowest tasks of a run.
+      - C(plays) holds every play start in the order they ran, with the play's name, the hosts it runs on
+        and its wall time, from its start to the next play start (or to the recap). A play with C(serial)
+        starts once per batch, so it has one entry per batch, each with the hosts of that batch (the
+        play's hosts within the inventory restriction Ansible sets for the batch; hosts that failed
+        earlier in the run are listed but run nothing). C(scripts/perf.py) reads it for the time per
+        batch of a rolling update.
       - C(changed_tasks) names the tasks behind the C(changed) counters, ignored failures that
         report C(changed) included, as Ansible counts them.
       - Failures listed in C(failed_tasks) include those a block later rescued (the C(rescued)
@@ -60,6 +67,15 @@ def _result(result) -> dict:
     return result._result if data is None else data
 
 
+def _play_hosts(play) -> list[str]:
+    """The hosts the play runs on now: its pattern within the inventory's restriction (the batch, with serial)."""
+    manager = play.get_variable_manager()
+    inventory = getattr(manager, "_inventory", None)
+    if inventory is None:
+        return []
+    return [host.get_name() for host in inventory.get_hosts(play.hosts or "all", order=play.order)]
+
+
 class CallbackModule(CallbackBase):
     """Aggregate callback: the recap of the run as JSON, for tests to read."""
 
@@ -74,6 +90,8 @@ class CallbackModule(CallbackBase):
         self.failed_tasks: list[str] = []
         self.tasks: list[dict] = []
         self._started: float | None = None
+        self.plays: list[dict] = []
+        self._play_started: float | None = None
 
     def _task_start(self, task) -> None:
         self._task_end()
@@ -84,6 +102,19 @@ class CallbackModule(CallbackBase):
         if self._started is not None and self.tasks:
             self.tasks[-1]["seconds"] = round(time.monotonic() - self._started, 3)
         self._started = None
+
+    def _play_end(self) -> None:
+        if self._play_started is not None and self.plays:
+            self.plays[-1]["seconds"] = round(time.monotonic() - self._play_started, 3)
+        self._play_started = None
+
+    def v2_playbook_on_play_start(self, play) -> None:
+        # The TaskQueueManager sends this once per batch of a play with serial,
+        # after the playbook executor restricted the inventory to the batch's hosts.
+        # (A task's time runs on to the next task, as profile_tasks counts it.)
+        self._play_end()
+        self.plays.append({"play": play.get_name().strip(), "hosts": _play_hosts(play), "seconds": 0.0})
+        self._play_started = time.monotonic()
 
     def v2_playbook_on_task_start(self, task, is_conditional) -> None:
         self._task_start(task)
@@ -108,6 +139,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats) -> None:
         self._task_end()
+        self._play_end()
         path = self.get_option("path")
         if not path:
             return
@@ -117,7 +149,8 @@ class CallbackModule(CallbackBase):
             hosts[host] = {
                 key: int(summary.get(key, 0)) for key in ("ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored")
             }
-        recap = {"hosts": hosts, "changed_tasks": self.changed_tasks, "failed_tasks": self.failed_tasks, "tasks": self.tasks}
+        recap = {"hosts": hosts, "changed_tasks": self.changed_tasks, "failed_tasks": self.failed_tasks, "tasks": self.tasks,
+                 "plays": self.plays}
         directory = os.path.dirname(os.path.abspath(path))
         fd, temporary = tempfile.mkstemp(prefix=".recap-", suffix=".json", dir=directory)
         try:

@@ -145,7 +145,7 @@ def test_counters_per_host(demo):
 def test_raw_file_keeps_ansible_counter_names(demo):
     _, out = demo
     data = json.loads(out.read_text())
-    assert set(data) == {"hosts", "changed_tasks", "failed_tasks", "tasks"}
+    assert set(data) == {"hosts", "changed_tasks", "failed_tasks", "tasks", "plays"}
     assert set(data["hosts"]["localhost"]) == {"ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored"}
 
 
@@ -167,6 +167,74 @@ def test_every_task_header_is_timed_in_run_order(demo):
     assert all(value >= 0 for value in seconds.values()), tasks
 
 
+SERIAL_INVENTORY = """\
+all:
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  hosts:
+    one:
+    two:
+    three:
+"""
+
+SERIAL_PLAYBOOK = """\
+- name: One host at a time
+  hosts: all
+  gather_facts: false
+  serial: 1
+  tasks:
+    - name: Say hello
+      ansible.builtin.debug:
+        msg: hello
+    - name: Sleep a second on two
+      ansible.builtin.command: sleep 1
+      changed_when: false
+      when: inventory_hostname == 'two'
+
+- name: All at once
+  hosts: one,three
+  gather_facts: false
+  tasks:
+    - name: Say hello again
+      ansible.builtin.debug:
+        msg: hello
+"""
+
+
+def test_demo_play_is_recorded_with_its_hosts(demo):
+    _, out = demo
+    plays = json.loads(out.read_text())["plays"]
+    assert [(play["play"], play["hosts"]) for play in plays] == [("Demo", ["localhost", "gone"])], plays
+
+
+def test_a_serial_play_has_one_entry_per_batch_with_its_hosts(tmp_path):
+    """A real run: three local hosts, serial 1, then a play on two of them."""
+    (tmp_path / "inventory.yml").write_text(SERIAL_INVENTORY)
+    (tmp_path / "serial.yml").write_text(SERIAL_PLAYBOOK)
+    out = tmp_path / "recap.json"
+    env = ansible_env(
+        tmp_path, ANSIBLE_CALLBACK_PLUGINS=str(PLUGINS), ANSIBLE_CALLBACKS_ENABLED="recap_json", **recap_env(out)
+    )
+    proc = subprocess.run(
+        playbook_cmd("-i", "inventory.yml", "serial.yml"),
+        cwd=tmp_path, env=env, text=True, capture_output=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    plays = json.loads(out.read_text())["plays"]
+    assert [(play["play"], play["hosts"]) for play in plays] == [
+        ("One host at a time", ["one"]),
+        ("One host at a time", ["two"]),
+        ("One host at a time", ["three"]),
+        ("All at once", ["one", "three"]),
+    ], plays
+    # The sleep falls in two's batch, and only there.
+    seconds = [play["seconds"] for play in plays]
+    assert seconds[1] >= 1.0 and seconds[1] < 60, plays
+    assert 0 < seconds[2] < seconds[1], plays
+    assert read_recap(out).hosts["two"].ok == 2
+
+
 def test_a_task_is_timed_from_its_start_to_the_next_start(tmp_path, monkeypatch):
     """The callback's clock, stepped by hand: each header gets its own span, handlers too, the last one up to the recap."""
     callback_module = load_file("tests/callback_plugins/recap_json.py", "recap_json_timing")
@@ -186,6 +254,28 @@ def test_a_task_is_timed_from_its_start_to_the_next_start(tmp_path, monkeypatch)
     assert json.loads((tmp_path / "recap.json").read_text())["tasks"] == [
         {"task": "first", "seconds": 2.5}, {"task": "second", "seconds": 0.25}, {"task": "handler", "seconds": 4.0},
     ]
+
+
+def test_a_play_is_timed_from_its_start_to_the_next_play_start(tmp_path, monkeypatch):
+    """The callback's clock, stepped by hand: each play start (each batch) gets its own span, the last one up to the recap."""
+    callback_module = load_file("tests/callback_plugins/recap_json.py", "recap_json_play_timing")
+    now = [50.0]
+    monkeypatch.setattr(callback_module.time, "monotonic", lambda: now[0])
+    callback = callback_module.CallbackModule()
+    callback.get_option = lambda name: str(tmp_path / "recap.json")
+    # Without a variable manager (no inventory to ask) a play lists no hosts.
+    play = SimpleNamespace(get_name=lambda: " Roll ", get_variable_manager=lambda: None, hosts=["all"], order=None)
+    task = SimpleNamespace(get_name=lambda: "t")
+    callback.v2_playbook_on_play_start(play)
+    callback.v2_playbook_on_task_start(task, False)
+    now[0] += 3.0
+    callback.v2_playbook_on_play_start(play)
+    now[0] += 1.5
+    callback.v2_playbook_on_stats(SimpleNamespace(processed={}, summarize=lambda host: {}))
+    data = json.loads((tmp_path / "recap.json").read_text())
+    assert data["plays"] == [{"play": "Roll", "hosts": [], "seconds": 3.0}, {"play": "Roll", "hosts": [], "seconds": 1.5}]
+    # A task still runs on to the next task or the recap, as profile_tasks counts it.
+    assert data["tasks"] == [{"task": "t", "seconds": 4.5}]
 
 
 def test_failed_and_unreachable_tasks_are_listed_but_not_ignored_ones(demo):
