@@ -42,7 +42,7 @@ help:
 	@echo "make browser   install Debian's chromium, chromium-driver and certutil when missing (make smoke needs them; the scenarios install their own in a container)"
 	@echo "make renew     renew the local site's certificate now and fetch pebble's current root (after the acme droplet restarted)"
 	@echo "make bench     run the connection-pooling benchmark on the local droplets (after make up; BENCH_ARGS='-e bench_scale=150')"
-	@echo "make perf      time site.yml on local droplets made afresh: 4 app hosts, then the usual 2 (fresh and no-op rerun); replaces make up's droplets, PERF_ARGS=--no-scale"
+	@echo "make perf      time site.yml on local droplets made afresh: 4 app hosts, then the usual 2 (fresh and no-op rerun), then a rolling update (time per batch) and one back; replaces make up's droplets, PERF_ARGS='--no-scale --no-rolling'"
 	@echo "make test      lint + unit tests + every Molecule scenario, balancer on trixie too (SCENARIOS='foundation app@trixie' for some); what CI runs"
 	@echo "make check     the fast tier: lint + unit tests + one smoke scenario (SMOKE_SCENARIO=$(SMOKE_SCENARIO))"
 	@echo "make lint      yamllint, ansible-lint (production profile) and ruff"
@@ -112,8 +112,9 @@ bench: venv secrets
 	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml $(BENCH_ARGS)
 
 # site.yml timed on the local droplets, made afresh (the ones make up made are
-# removed first): 4 app hosts, then the usual layout, fresh and no-op; the
-# report lands in reports/perf/ (docs/performance.md).
+# removed first): 4 app hosts, then the usual layout, fresh and no-op, then a
+# rolling update to a new release and one back, timed per batch; the report
+# lands in reports/perf/ (docs/performance.md).
 perf: venv image secrets
 	$(BIN)/python scripts/perf.py $(PERF_ARGS)
 

@@ -3,22 +3,37 @@
 import json
 from pathlib import Path
 
+import yaml
+
 from tests.lib.loader import load_file
 
 perf = load_file("scripts/perf.py", "perf", register=True)
 
 
-def recap(changed: int, *tasks: tuple[str, float]) -> dict:
-    return {
+def recap(changed: int, *tasks: tuple[str, float], plays: list | None = None) -> dict:
+    data = {
         "hosts": {"app1": {"ok": 5, "changed": changed}, "db1": {"ok": 3, "changed": 0}},
         "changed_tasks": [],
         "failed_tasks": [],
         "tasks": [{"task": name, "seconds": seconds} for name, seconds in tasks],
     }
+    if plays is not None:
+        data["plays"] = plays
+    return data
+
+
+def rolling_plays(seconds: float) -> list:
+    """The plays of rolling_update.yml as recap_json records them: the deploy play once per batch."""
+    return [
+        {"play": "Check the inputs once, on the controller", "hosts": ["localhost"], "seconds": 2.0},
+        {"play": "Remember the release a rollback returns to", "hosts": ["app1", "app2"], "seconds": 1.5},
+        {"play": "Roll the app out, batch by batch", "hosts": ["app1"], "seconds": seconds * 0.5},
+        {"play": "Roll the app out, batch by batch", "hosts": ["app2"], "seconds": seconds * 0.25},
+    ]
 
 
 class FakeAnsible:
-    """Records the commands; a site.yml run takes the seconds given for its name and writes its recap."""
+    """Records the commands; a timed run (site.yml, rolling_update.yml) takes the seconds given for its name and writes its recap."""
 
     def __init__(self, seconds: dict, fail: str | None = None):
         self.seconds, self.fail, self.now, self.commands = seconds, fail, 0.0, []
@@ -29,13 +44,15 @@ class FakeAnsible:
     def __call__(self, command: list, env: dict, log: Path) -> int:
         self.commands.append(command)
         log.write_text("PLAY RECAP\n")
-        if command[-1] == "playbooks/site.yml":
+        if "DJANGO_STACK_RECAP_FILE" in env:
             name = Path(env["DJANGO_STACK_RECAP_FILE"]).stem.split("-", 1)[1]
             self.now += self.seconds[name]
             if name == self.fail:
                 return 2
             tasks = [("base : Install the base packages", self.seconds[name] / 2), ("Gather facts", 3.0)]
-            Path(env["DJANGO_STACK_RECAP_FILE"]).write_text(json.dumps(recap(0 if name == "noop" else 40, *tasks)))
+            plays = rolling_plays(self.seconds[name]) if name.startswith("rolling") else None
+            data = recap(0 if name == "noop" else 40, *tasks, plays=plays)
+            Path(env["DJANGO_STACK_RECAP_FILE"]).write_text(json.dumps(data))
         elif self.fail and self.fail in command[-1]:
             return 4
         return 0
@@ -45,10 +62,14 @@ def inventories(command: list) -> list:
     return [command[i + 1] for i, arg in enumerate(command) if arg == "-i"]
 
 
+def playbook_of(command: list) -> str:
+    return next(Path(arg).name for arg in command if arg.startswith("playbooks/"))
+
+
 def test_scale_out_runs_first_and_the_usual_layout_is_left_behind(tmp_path, capsys):
-    fake = FakeAnsible({"fresh-4app": 330.0, "fresh": 300.0, "noop": 60.0})
+    fake = FakeAnsible({"fresh-4app": 330.0, "fresh": 300.0, "noop": 60.0, "rolling": 80.0, "rolling-back": 40.0})
     assert perf.main(["--report-dir", str(tmp_path)], runner=fake, clock=fake.clock) == 0
-    steps = [(inventories(c), Path(c[-1] if "site" in c[-1] else c[-3]).name, c[-1]) for c in fake.commands]
+    steps = [(inventories(c), playbook_of(c), c[-1]) for c in fake.commands]
     both, base = ["inventory/local", "inventory/local-4app"], ["inventory/local"]
     assert steps == [
         (both, "local_droplets.yml", "local_droplets_state=absent"),
@@ -59,7 +80,11 @@ def test_scale_out_runs_first_and_the_usual_layout_is_left_behind(tmp_path, caps
         (base, "local_droplets.yml", "local_droplets_state=present"),
         (base, "site.yml", "playbooks/site.yml"),
         (base, "site.yml", "playbooks/site.yml"),
+        # A new release rolled out, then the inventory's own version (no -e) live again.
+        (base, "rolling_update.yml", "django_app_version=2"),
+        (base, "rolling_update.yml", "playbooks/rolling_update.yml"),
     ]
+    assert fake.commands[-2][-2:] == ["-e", "django_app_version=2"]
     data = json.loads((tmp_path / "perf.json").read_text())
     assert data["ratios"] == {
         "noop_over_fresh": 0.2, "noop_goal_met": True, "fresh_goal_met": True, "4app_over_2app": 1.1, "scale_goal_met": True,
@@ -76,10 +101,62 @@ def test_scale_out_runs_first_and_the_usual_layout_is_left_behind(tmp_path, caps
     assert (tmp_path / "perf.md").read_text() in out
 
 
-def test_without_scale_out_and_goals_missed(tmp_path, capsys):
-    fake = FakeAnsible({"fresh": 400.0, "noop": 120.0})
+def test_rolling_updates_are_timed_per_batch_of_the_deploy_play(tmp_path, capsys):
+    fake = FakeAnsible({"fresh": 300.0, "noop": 60.0, "rolling": 80.0, "rolling-back": 40.0})
     assert perf.main(["--no-scale", "--report-dir", str(tmp_path)], runner=fake, clock=fake.clock) == 0
-    assert len(fake.commands) == 4
+    runs = json.loads((tmp_path / "perf.json").read_text())["runs"]
+    assert runs["rolling"]["seconds"] == 80.0
+    # Only the deploy play's starts are batches; preflight and the rollback link are not.
+    assert runs["rolling"]["batches"] == [{"hosts": ["app1"], "seconds": 40.0}, {"hosts": ["app2"], "seconds": 20.0}]
+    assert runs["rolling-back"]["batches"] == [{"hosts": ["app1"], "seconds": 20.0}, {"hosts": ["app2"], "seconds": 10.0}]
+    # site.yml runs have no batches.
+    assert runs["fresh"]["batches"] == [] and runs["noop"]["batches"] == []
+    out = capsys.readouterr().out
+    # Progress, as each step ends.
+    assert "step 5/6: rolling_update.yml to version 2\n  1 min 20 s (80 s)" in out
+    assert "  batch 1 (app1): 40.0 s\n  batch 2 (app2): 20.0 s\n" in out
+    report = (tmp_path / "perf.md").read_text()
+    assert "- rolling update to version 2, 2 app hosts, one per batch: 1 min 20 s (80 s)" in report
+    assert "## Batches of the deploy play: rolling update to version 2, 2 app hosts, one per batch" in report
+    assert "| 1 | app1 | 40.0 |\n| 2 | app2 | 20.0 |" in report
+    assert "| 1 | app1 | 20.0 |\n| 2 | app2 | 10.0 |" in report
+    assert report in out
+
+
+def test_no_rolling_leaves_the_rolling_updates_out(tmp_path, capsys):
+    fake = FakeAnsible({"fresh": 300.0, "noop": 60.0})
+    assert perf.main(["--no-scale", "--no-rolling", "--report-dir", str(tmp_path)], runner=fake, clock=fake.clock) == 0
+    assert [playbook_of(c) for c in fake.commands] == ["local_droplets.yml", "local_droplets.yml", "site.yml", "site.yml"]
+    assert set(json.loads((tmp_path / "perf.json").read_text())["runs"]) == {"fresh", "noop"}
+    out = capsys.readouterr().out
+    assert "make perf: 4 steps" in out
+    assert "rolling_update.yml" not in out and "rolling update" not in out and "batch" not in out
+
+
+def test_plan_puts_the_rolling_updates_after_the_noop_rerun():
+    labels = [what for _, _, what in perf.plan(scale=False)]
+    assert labels == ["absent", "present", "fresh", "noop", "rolling", "rolling-back"]
+    assert [what for _, _, what in perf.plan(scale=True, rolling=False)][-2:] == ["fresh", "noop"]
+    assert all(inventories == [perf.BASE] for _, inventories, what in perf.plan(True) if what.startswith("rolling"))
+
+
+def test_a_recap_without_plays_has_no_batches():
+    """An older recap (no "plays" key) still reads."""
+    run = perf.read_run("rolling", 80.0, [1.0], [1.0], recap(3, ("a", 1.0)), top=5)
+    assert run.batches == [] and run.changed == 3
+
+
+def test_the_deploy_play_is_the_serial_play_of_rolling_update_yml():
+    """perf.DEPLOY_PLAY names the play of playbooks/rolling_update.yml that runs once per batch."""
+    plays = yaml.safe_load((perf.ROOT / "playbooks" / "rolling_update.yml").read_text())
+    serial = [play["name"] for play in plays if "serial" in play]
+    assert serial == [perf.DEPLOY_PLAY]
+
+
+def test_without_scale_out_and_goals_missed(tmp_path, capsys):
+    fake = FakeAnsible({"fresh": 400.0, "noop": 120.0, "rolling": 80.0, "rolling-back": 40.0})
+    assert perf.main(["--no-scale", "--report-dir", str(tmp_path)], runner=fake, clock=fake.clock) == 0
+    assert len(fake.commands) == 6
     ratios = json.loads((tmp_path / "perf.json").read_text())["ratios"]
     assert ratios == {"noop_over_fresh": 0.3, "noop_goal_met": False, "fresh_goal_met": False}
     out = capsys.readouterr().out
