@@ -156,3 +156,23 @@ def test_a_changed_bundled_project_is_copied(tmp_path):
     assert host.file(marker).content_string == _DIGEST.tree_digest(changed)
     unpack = "app-single => django_stack.deploy.django_app : Unpack the bundled project on the host"
     assert unpack in result.recap.changed_tasks, result.recap
+
+
+def test_files_changed_by_hand_are_put_back():
+    """The role's files are compared from one listing per task (config_files): a mode, a line and a missing
+    file, each changed by hand, are put back by the next run, as they were, and the app still answers."""
+    host = get_host("app-single")
+    env_file, settings, helper = "/etc/polls/polls.env", "/etc/polls/django_stack_settings.py", "/usr/local/bin/polls-manage"
+    before = {path: host.file(path).sha256sum for path in (env_file, settings, helper)}
+    host.check_output(f"chmod 0644 {env_file} && echo 'DEBUG = True' >> {settings} && rm {helper}")
+    result = run_playbook("--limit", "app-single", playbook="molecule/app/converge.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert {path: host.file(path).sha256sum for path in before} == before
+    secrets = host.file(env_file)
+    assert (secrets.user, secrets.group, secrets.mode) == ("root", "polls", 0o640)
+    assert host.file(helper).mode == 0o755
+    changed = set(result.recap.changed_tasks)
+    for task in ("Write the secrets file (root and the app group only)", "Write the deployment settings",
+                 "Install the collectstatic wrapper and the management helper"):
+        assert f"app-single => django_stack.deploy.django_app : {task}" in changed, result.recap
+    assert UnixClient(host).request("/healthz")[0] == 200
