@@ -235,13 +235,19 @@ def test_a_serial_play_has_one_entry_per_batch_with_its_hosts(tmp_path):
     assert read_recap(out).hosts["two"].ok == 2
 
 
-def test_a_task_is_timed_from_its_start_to_the_next_start(tmp_path, monkeypatch):
-    """The callback's clock, stepped by hand: each header gets its own span, handlers too, the last one up to the recap."""
-    callback_module = load_file("tests/callback_plugins/recap_json.py", "recap_json_timing")
-    now = [100.0]
+def stepped_callback(tmp_path, monkeypatch, name: str, start: float):
+    """A recap_json callback writing to tmp_path/recap.json, on a clock the test steps by hand (now[0])."""
+    callback_module = load_file("tests/callback_plugins/recap_json.py", name)
+    now = [start]
     monkeypatch.setattr(callback_module.time, "monotonic", lambda: now[0])
     callback = callback_module.CallbackModule()
-    callback.get_option = lambda name: str(tmp_path / "recap.json")
+    callback.get_option = lambda option: str(tmp_path / "recap.json")
+    return callback, now
+
+
+def test_a_task_is_timed_from_its_start_to_the_next_start(tmp_path, monkeypatch):
+    """The callback's clock, stepped by hand: each header gets its own span, handlers too, the last one up to the recap."""
+    callback, now = stepped_callback(tmp_path, monkeypatch, "recap_json_timing", 100.0)
     task = lambda name: SimpleNamespace(get_name=lambda: f" {name} ")  # noqa: E731
     callback.v2_playbook_on_task_start(task("first"), False)
     now[0] += 2.5
@@ -258,11 +264,7 @@ def test_a_task_is_timed_from_its_start_to_the_next_start(tmp_path, monkeypatch)
 
 def test_a_play_is_timed_from_its_start_to_the_next_play_start(tmp_path, monkeypatch):
     """The callback's clock, stepped by hand: each play start (each batch) gets its own span, the last one up to the recap."""
-    callback_module = load_file("tests/callback_plugins/recap_json.py", "recap_json_play_timing")
-    now = [50.0]
-    monkeypatch.setattr(callback_module.time, "monotonic", lambda: now[0])
-    callback = callback_module.CallbackModule()
-    callback.get_option = lambda name: str(tmp_path / "recap.json")
+    callback, now = stepped_callback(tmp_path, monkeypatch, "recap_json_play_timing", 50.0)
     # Without a variable manager (no inventory to ask) a play lists no hosts.
     play = SimpleNamespace(get_name=lambda: " Roll ", get_variable_manager=lambda: None, hosts=["all"], order=None)
     task = SimpleNamespace(get_name=lambda: "t")
