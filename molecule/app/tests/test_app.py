@@ -172,7 +172,6 @@ def test_files_changed_by_hand_are_put_back():
     assert (secrets.user, secrets.group, secrets.mode) == ("root", "polls", 0o640)
     assert host.file(helper).mode == 0o755
     changed = set(result.recap.changed_tasks)
-    for task in ("Write the secrets file (root and the app group only)", "Write the deployment settings",
-                 "Install the collectstatic wrapper and the management helper"):
+    for task in ("Write the secrets file (root and the app group only)", "Write the deployment settings"):
         assert f"app-single => django_stack.deploy.django_app : {task}" in changed, result.recap
     assert UnixClient(host).request("/healthz")[0] == 200
