@@ -4,16 +4,20 @@ the variable the user set and the value given."""
 import json
 
 import pytest
-from conftest import BUCKET, S3_CLIENT, psql, run_playbook
+from conftest import BUCKET, S3_CA, S3_CLIENT, psql, run_playbook
 
 PUBLISH_INDEX = S3_CLIENT + """
 s3.put_object_acl(Bucket="%s", Key="pgbackrest/backup/polls/backup.info", ACL="%s")
 """
 
 
-def state(db) -> tuple[str, str]:
-    """What a refused run must leave as it was: the configuration and the server's start."""
-    return db.check_output("sha256sum /etc/pgbackrest/pgbackrest.conf"), psql(db, "SELECT pg_postmaster_start_time()", db="postgres")
+def state(db) -> tuple[str, str, str]:
+    """What a refused run must leave as it was: the configuration, the endpoint's CA and the server's start."""
+    return (
+        db.check_output("sha256sum /etc/pgbackrest/pgbackrest.conf"),
+        db.check_output(f"sha256sum {S3_CA}"),
+        psql(db, "SELECT pg_postmaster_start_time()", db="postgres"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,3 +56,13 @@ def test_a_bucket_that_serves_its_content_to_anyone_is_refused(db, s3):
     finally:
         s3.check_output(f"/opt/s3-endpoint/venv/bin/python -c '{PUBLISH_INDEX % (BUCKET, 'private')}'")
     assert run_playbook("--tags", "pgbackrest").returncode == 0
+
+
+def test_a_ca_the_endpoint_does_not_match_is_refused_and_the_working_one_kept(db):
+    """The probe checks a new CA on a scratch copy: refused, it must not replace the CA the WAL archiving uses."""
+    other_ca = db.check_output("cat /usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt")
+    before = state(db)
+    result = run_playbook("--tags", "pgbackrest", "-e", json.dumps({"pgbackrest_repo_ca_certificate": other_ca}))
+    assert result.returncode != 0
+    assert "did not answer" in result.stdout + result.stderr and "over verified TLS" in result.stdout + result.stderr
+    assert state(db) == before
