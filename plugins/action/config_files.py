@@ -169,15 +169,10 @@ class ActionModule(ActionBase):
     def _write(self, entry: dict, found: dict | None, task_vars: dict) -> dict:
         """In place: a result with changed false and no remote run; otherwise what the real action returns."""
         common = {key: entry[key] for key in ("owner", "group", "mode") if entry.get(key) is not None}
-        if entry["state"] == "absent":
+        if entry["state"] in ("absent", "directory"):
             if in_place(found, entry):
                 return {"changed": False, "path": entry["dest"]}
-            args = {"path": entry["dest"], "state": "absent"}
-            return self._execute_module(module_name="ansible.legacy.file", module_args=args, task_vars=task_vars)
-        if entry["state"] == "directory":
-            if in_place(found, entry):
-                return {"changed": False, "path": entry["dest"]}
-            args = {"path": entry["dest"], "state": "directory", **common}
+            args = {"path": entry["dest"], "state": entry["state"], **(common if entry["state"] == "directory" else {})}
             return self._execute_module(module_name="ansible.legacy.file", module_args=args, task_vars=task_vars)
         args = {"dest": entry["dest"], **common}
         if entry.get("validate") is not None:
@@ -194,8 +189,9 @@ class ActionModule(ActionBase):
             with open(source, "rb") as handle:
                 data = handle.read()
             args["src"] = entry["src"]
-        if in_place(found, entry, sha1(data)):
-            return {"changed": False, "dest": entry["dest"], "checksum": sha1(data)}
+        checksum = sha1(data)
+        if in_place(found, entry, checksum):
+            return {"changed": False, "dest": entry["dest"], "checksum": checksum}
         return self._action("ansible.legacy.copy", args).run(task_vars=task_vars)
 
     def run(self, tmp=None, task_vars=None):
